@@ -1,0 +1,359 @@
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from mptt.models import MPTTModel, TreeForeignKey
+
+from core.masking import mask_id_number, mask_phone
+
+
+class OrgNodeKind(models.TextChoices):
+    COMMUNITY = "community", _("Community party committee")
+    COMPOUND = "compound", _("Compound branch")
+    BUILDING = "building", _("Building group")
+    HUB = "hub", _("Member-household hub")
+
+
+# The four levels: the kind a child of each kind must have (None: a root).
+CHILD_KIND = {
+    None: OrgNodeKind.COMMUNITY,
+    OrgNodeKind.COMMUNITY: OrgNodeKind.COMPOUND,
+    OrgNodeKind.COMPOUND: OrgNodeKind.BUILDING,
+    OrgNodeKind.BUILDING: OrgNodeKind.HUB,
+    OrgNodeKind.HUB: None,
+}
+
+
+class OrgNode(MPTTModel):
+    """A node of the party organisation tree: community → compound → building → hub.
+
+    One mptt tree per community (each community is a root), so an insert shifts only
+    that community's rows. Nodes are deactivated, never deleted, while facts point at them.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=OrgNodeKind.choices)
+    parent = TreeForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    code = models.CharField(_("code"), max_length=32, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class MPTTMeta:
+        order_insertion_by = []
+
+    class Meta:
+        verbose_name = _("org node")
+        verbose_name_plural = _("org nodes")
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="org_node_unique_name_under_parent"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="org_node_unique_community_name"
+            ),
+        ]
+        indexes = [models.Index(fields=["tree_id", "lft"], name="org_node_tree_lft_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        expected = CHILD_KIND[self.parent.kind if self.parent_id else None]
+        if self.kind != expected:
+            if expected is None:
+                raise ValidationError(
+                    {"parent": _("A member-household hub is the lowest level: it cannot have children.")}
+                )
+            raise ValidationError(
+                {"kind": _("Under this parent the node must be a %(kind)s.") % {"kind": expected.label}}
+            )
+
+
+class Tag(models.Model):
+    """A household tag: elderly living alone, disabled, low-income, veteran, left-behind child …"""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=32, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+PHONE_PATTERN = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+ID_NUMBER_PATTERN = re.compile(r"^\d{17}[\dX]$")
+_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+_ID_CHECK = "10X98765432"
+
+
+def id_number_is_valid(value: str) -> bool:
+    """A resident ID number (GB 11643): 17 digits and a check character."""
+    if not ID_NUMBER_PATTERN.match(value):
+        return False
+    total = sum(int(digit) * weight for digit, weight in zip(value[:17], _ID_WEIGHTS))
+    return _ID_CHECK[total % 11] == value[17]
+
+
+class HouseholdQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Household(models.Model):
+    """A resident household (居民户) in a building.
+
+    It carries the ids of its community and compound as well as its building, so
+    every subtree count is an indexed equality; moving a building re-stamps them.
+    """
+
+    community = models.ForeignKey(
+        OrgNode, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    compound = models.ForeignKey(OrgNode, verbose_name=_("compound"), on_delete=models.PROTECT, related_name="+")
+    building = models.ForeignKey(
+        OrgNode, verbose_name=_("building"), on_delete=models.PROTECT, related_name="households"
+    )
+    hub = models.ForeignKey(
+        OrgNode,
+        verbose_name=_("member-household hub"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="hub_households",
+    )
+    unit = models.CharField(_("unit"), max_length=16, blank=True)
+    room = models.CharField(_("room"), max_length=16)
+    head_name = models.CharField(_("head of household"), max_length=32)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    resident_count = models.PositiveSmallIntegerField(_("residents"), default=1)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="households")
+    is_care = models.BooleanField(_("care household"), default=False)
+    care_reason = models.TextField(_("care reason"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["building_id", "unit", "room"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building", "unit", "room"],
+                condition=Q(is_active=True),
+                name="household_unique_active_address",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["compound", "building", "unit", "room"], name="household_compound_idx"),
+            models.Index(fields=["community", "is_care"], name="household_community_care_idx"),
+            models.Index(fields=["hub"], name="household_hub_idx"),
+        ]
+
+    def __str__(self):
+        return self.address
+
+    @property
+    def address(self) -> str:
+        parts = [self.building.name if self.building_id else ""]
+        if self.unit:
+            parts.append(_("Unit %(unit)s") % {"unit": self.unit})
+        parts.append(_("Room %(room)s") % {"room": self.room})
+        return " ".join(str(part) for part in parts if part)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    def clean(self):
+        errors = {}
+        if self.building_id:
+            building = self.building
+            if building.kind != OrgNodeKind.BUILDING:
+                errors["building"] = _("Choose a building group.")
+            elif self.compound_id != building.parent_id:
+                errors["compound"] = _("The compound must be the building's compound.")
+        if self.phone and not PHONE_PATTERN.match(self.phone):
+            errors["phone"] = _("Enter an 11-digit mobile number or a landline such as 0471-1234567.")
+        if self.id_number and not id_number_is_valid(self.id_number):
+            errors["id_number"] = _("Enter a valid 18-character resident ID number.")
+        if self.is_care and not self.care_reason.strip():
+            errors["care_reason"] = _("Say why this household needs care.")
+        if self.hub_id and self.hub.kind != OrgNodeKind.HUB:
+            errors["hub"] = _("Choose a member-household hub.")
+        if self.resident_count is not None and self.resident_count < 1:
+            errors["resident_count"] = _("A household has at least one resident.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class GridColour(models.TextChoices):
+    RED = "red", _("Red")
+    YELLOW = "yellow", _("Yellow")
+    GREEN = "green", _("Green")
+
+
+class Grid(models.Model):
+    """A grid (网格) of buildings inside one community, coloured by risk (三色管理)."""
+
+    community = models.ForeignKey(
+        OrgNode, verbose_name=_("community"), on_delete=models.PROTECT, related_name="grids"
+    )
+    name = models.CharField(_("name"), max_length=64)
+    code = models.CharField(_("code"), max_length=32)
+    buildings = models.ManyToManyField(
+        OrgNode, verbose_name=_("buildings"), through="GridBuilding", related_name="+", blank=True
+    )
+    colour = models.CharField(_("colour"), max_length=8, choices=GridColour.choices, default=GridColour.GREEN)
+    colour_reason = models.CharField(_("colour reason"), max_length=200, blank=True)
+    colour_set_on = models.DateField(_("colour set on"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        ordering = ["community_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "code"], name="grid_unique_code_in_community"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.community_id and self.community.kind != OrgNodeKind.COMMUNITY:
+            raise ValidationError({"community": _("A grid belongs to a community.")})
+        if self.colour != GridColour.GREEN and not self.colour_reason.strip():
+            raise ValidationError({"colour_reason": _("Say why the grid is red or yellow.")})
+
+
+class GridBuilding(models.Model):
+    """A building belongs to at most one grid."""
+
+    grid = models.ForeignKey(Grid, verbose_name=_("grid"), on_delete=models.CASCADE, related_name="grid_buildings")
+    building = models.OneToOneField(
+        OrgNode, verbose_name=_("building"), on_delete=models.PROTECT, related_name="grid_building"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("grid building")
+        verbose_name_plural = _("grid buildings")
+
+    def __str__(self):
+        return f"{self.grid} · {self.building}"
+
+
+class GridPostType(models.TextChoices):
+    A = "A", _("A: full-time grid worker")
+    B = "B", _("B: helper (building or unit head)")
+    C = "C", _("C: head over several grids")
+
+
+class GridPost(models.Model):
+    """A post for a grid worker; vacant (空岗) while it has no holder."""
+
+    grid = models.ForeignKey(Grid, verbose_name=_("grid"), on_delete=models.CASCADE, related_name="posts")
+    post_type = models.CharField(_("post type"), max_length=1, choices=GridPostType.choices)
+    title = models.CharField(_("title"), max_length=32)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("holder"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grid_posts",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("grid post")
+        verbose_name_plural = _("grid posts")
+        ordering = ["grid_id", "post_type", "id"]
+
+    def __str__(self):
+        return f"{self.grid} · {self.title}"
+
+    @property
+    def is_vacant(self) -> bool:
+        return self.holder_id is None
+
+
+class OrgNodeMove(models.Model):
+    """History of re-cuts: which node moved from where to where, by whom."""
+
+    node = models.ForeignKey(OrgNode, verbose_name=_("node"), on_delete=models.PROTECT, related_name="moves")
+    old_parent = models.ForeignKey(
+        OrgNode, verbose_name=_("old parent"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    new_parent = models.ForeignKey(
+        OrgNode, verbose_name=_("new parent"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("moved by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moved_at = models.DateTimeField(_("moved at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("org node move")
+        verbose_name_plural = _("org node moves")
+        ordering = ["-moved_at", "-id"]
+
+    def __str__(self):
+        return f"{self.node}: {self.old_parent} → {self.new_parent}"
+
+
+class ImportJob(models.Model):
+    """One upload of an Excel workbook; validated whole, then applied in one transaction."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.get_status_display()})"

@@ -1,0 +1,388 @@
+"""Every write to the org tree, households and grids.
+
+Keyword-only, wrapped in a transaction, ``full_clean()`` before ``save()``; errors are
+``ZhubaoError`` with a translated message. Callers check access first (core.access).
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import ErrorCode, ZhubaoError
+from core.models import AuditEvent
+from core.services import audit_record
+
+from .models import (
+    CHILD_KIND,
+    Grid,
+    GridBuilding,
+    GridColour,
+    GridPost,
+    Household,
+    OrgNode,
+    OrgNodeKind,
+    OrgNodeMove,
+    Tag,
+)
+
+# A fixed key for the advisory lock taken when a new community (a new mptt tree) is created.
+_NEW_TREE_LOCK = 7_311_001
+
+
+def _full_clean(instance, **kwargs) -> None:
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as error:
+        raise ZhubaoError.from_validation_error(error) from error
+
+
+def org_tree_lock(*, tree_id: int | None) -> None:
+    """Serialise writes to one community's tree (or the creation of a new tree).
+
+    mptt shifts lft/rght of the whole tree on insert and move; two writers at once
+    corrupt it, and two new roots at once can get the same tree_id. On PostgreSQL a
+    transaction-scoped advisory lock per tree; SQLite serialises writers already.
+    """
+    if connection.vendor != "postgresql":
+        return
+    key = _NEW_TREE_LOCK if tree_id is None else tree_id
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_NEW_TREE_LOCK, key])
+
+
+@transaction.atomic
+def org_node_create(*, actor, name: str, parent: OrgNode | None = None, code: str = "") -> OrgNode:
+    """Add a node; its kind follows from the parent (community → compound → building → hub)."""
+    if parent is not None:
+        org_tree_lock(tree_id=parent.tree_id)
+        parent.refresh_from_db()
+        if not parent.is_active:
+            raise ZhubaoError(ErrorCode.NODE_INACTIVE, _("You cannot add a node under a deactivated node."))
+    else:
+        org_tree_lock(tree_id=None)
+    kind = CHILD_KIND[parent.kind if parent else None]
+    if kind is None:
+        raise ZhubaoError(
+            ErrorCode.WRONG_PARENT_KIND,
+            _("A member-household hub is the lowest level: it cannot have children."),
+            {"parent": [_("Choose a building group or a higher level.")]},
+        )
+    node = OrgNode(name=name.strip(), parent=parent, kind=kind, code=code.strip())
+    _full_clean(node, exclude=["lft", "rght", "tree_id", "level"])
+    node.save()
+    audit_record(user=actor, action=AuditEvent.Action.TREE_CHANGED, obj=node, detail={"op": "create"})
+    return node
+
+
+@transaction.atomic
+def org_node_rename(*, actor, node: OrgNode, name: str, code: str | None = None) -> OrgNode:
+    org_tree_lock(tree_id=node.tree_id)
+    old_name = node.name
+    node.name = name.strip()
+    if code is not None:
+        node.code = code.strip()
+    _full_clean(node, exclude=["lft", "rght", "tree_id", "level"])
+    node.save(update_fields=["name", "code", "updated_at"])
+    audit_record(
+        user=actor,
+        action=AuditEvent.Action.TREE_CHANGED,
+        obj=node,
+        detail={"op": "rename", "from": old_name, "to": node.name},
+    )
+    return node
+
+
+@transaction.atomic
+def org_node_move(*, actor, node: OrgNode, new_parent: OrgNode) -> OrgNode:
+    """Move a subtree under another parent of the right kind, e.g. a building to another compound.
+
+    Households are current state, so they are re-stamped with their new compound and
+    community in this transaction. A building that leaves its community leaves its
+    grid too. The move itself is kept in OrgNodeMove, so the old shape stays on record.
+    """
+    for tree_id in sorted({node.tree_id, new_parent.tree_id}):
+        org_tree_lock(tree_id=tree_id)
+    node.refresh_from_db()
+    new_parent.refresh_from_db()
+    if CHILD_KIND[new_parent.kind] != node.kind:
+        raise ZhubaoError(
+            ErrorCode.WRONG_PARENT_KIND,
+            _("A %(kind)s can only be placed under a %(parent_kind)s.")
+            % {
+                "kind": OrgNodeKind(node.kind).label,
+                "parent_kind": OrgNodeKind(_parent_kind_of(node.kind)).label,
+            },
+            {"parent": [_("Choose a node of the level above.")]},
+        )
+    if new_parent.tree_id == node.tree_id and node.lft <= new_parent.lft <= node.rght:
+        raise ZhubaoError(ErrorCode.MOVE_INTO_OWN_SUBTREE, _("A node cannot be moved under itself."))
+    if not new_parent.is_active:
+        raise ZhubaoError(ErrorCode.NODE_INACTIVE, _("You cannot move a node under a deactivated node."))
+    old_parent = node.parent
+    if old_parent is not None and old_parent.pk == new_parent.pk:
+        return node
+    node.move_to(new_parent, position="last-child")
+    node.refresh_from_db()
+    new_parent.refresh_from_db()
+    _restamp_households(node)
+    if node.kind in {OrgNodeKind.COMPOUND, OrgNodeKind.BUILDING}:
+        community_id = node.get_root().pk
+        GridBuilding.objects.filter(building__in=node.get_descendants(include_self=True)).exclude(
+            grid__community_id=community_id
+        ).delete()
+    OrgNodeMove.objects.create(node=node, old_parent=old_parent, new_parent=new_parent, moved_by=actor)
+    audit_record(
+        user=actor,
+        action=AuditEvent.Action.TREE_CHANGED,
+        obj=node,
+        detail={"op": "move", "from": old_parent.pk if old_parent else None, "to": new_parent.pk},
+    )
+    return node
+
+
+def _parent_kind_of(kind: str) -> str:
+    return next(parent for parent, child in CHILD_KIND.items() if child == kind)
+
+
+def _restamp_households(node: OrgNode) -> None:
+    if node.kind == OrgNodeKind.BUILDING:
+        compound = node.parent
+        Household.objects.filter(building=node).update(compound=compound, community_id=compound.parent_id)
+    elif node.kind == OrgNodeKind.COMPOUND:
+        Household.objects.filter(compound=node).update(community_id=node.parent_id)
+
+
+@transaction.atomic
+def org_node_deactivate(*, actor, node: OrgNode) -> OrgNode:
+    """Deactivate a node and its subtree. Refused while active households live under it."""
+    org_tree_lock(tree_id=node.tree_id)
+    subtree = node.get_descendants(include_self=True)
+    column = {
+        OrgNodeKind.COMMUNITY: "community",
+        OrgNodeKind.COMPOUND: "compound",
+        OrgNodeKind.BUILDING: "building",
+        OrgNodeKind.HUB: "hub",
+    }[node.kind]
+    active = Household.objects.active().filter(**{column: node}).count()
+    if active and node.kind != OrgNodeKind.HUB:
+        raise ZhubaoError(
+            ErrorCode.NODE_HAS_ACTIVE_HOUSEHOLDS,
+            _("%(count)s active households live under this node. Move them or record them as moved out first.")
+            % {"count": active},
+        )
+    now = timezone.now()
+    subtree.filter(is_active=True).update(is_active=False, deactivated_at=now)
+    node.refresh_from_db()
+    audit_record(user=actor, action=AuditEvent.Action.TREE_CHANGED, obj=node, detail={"op": "deactivate"})
+    return node
+
+
+@transaction.atomic
+def org_node_reactivate(*, actor, node: OrgNode) -> OrgNode:
+    """Reactivate a node (its ancestors must be active); descendants stay as they are."""
+    if node.parent_id and not node.parent.is_active:
+        raise ZhubaoError(ErrorCode.NODE_INACTIVE, _("Reactivate the parent node first."))
+    node.is_active = True
+    node.deactivated_at = None
+    node.save(update_fields=["is_active", "deactivated_at", "updated_at"])
+    audit_record(user=actor, action=AuditEvent.Action.TREE_CHANGED, obj=node, detail={"op": "reactivate"})
+    return node
+
+
+# --- Households -----------------------------------------------------------------------------
+
+HOUSEHOLD_FIELDS = (
+    "building",
+    "hub",
+    "unit",
+    "room",
+    "head_name",
+    "phone",
+    "id_number",
+    "resident_count",
+    "is_care",
+    "care_reason",
+)
+
+
+def _stamp_household(household: Household) -> None:
+    """Set the denormalised compound and community ids from the building.
+
+    A household that is no longer a care household keeps no care reason (data minimisation).
+    """
+    if not household.is_care:
+        household.care_reason = ""
+    building = household.building
+    if building.kind != OrgNodeKind.BUILDING:
+        raise ZhubaoError(
+            ErrorCode.INVALID, _("Choose a building group."), {"building": [_("Choose a building group.")]}
+        )
+    if not building.is_active:
+        raise ZhubaoError(
+            ErrorCode.NODE_INACTIVE,
+            _("This building is deactivated."),
+            {"building": [_("This building is deactivated.")]},
+        )
+    household.compound_id = building.parent_id
+    household.community_id = building.parent.parent_id
+
+
+def _check_duplicate_address(household: Household) -> None:
+    duplicate = (
+        Household.objects.active()
+        .filter(building_id=household.building_id, unit=household.unit, room=household.room)
+        .exclude(pk=household.pk)
+        .exists()
+    )
+    if duplicate:
+        raise ZhubaoError(
+            ErrorCode.DUPLICATE,
+            _("An active household already lives at this address."),
+            {"room": [_("An active household already lives at this address.")]},
+        )
+
+
+@transaction.atomic
+def household_create(*, actor, building: OrgNode, room: str, head_name: str, tags: Iterable[Tag] = (), **data):
+    household = Household(building=building, room=room.strip(), head_name=head_name.strip())
+    for name, value in data.items():
+        if name not in HOUSEHOLD_FIELDS:
+            raise TypeError(f"household_create() got an unexpected field {name!r}")
+        setattr(household, name, value.strip() if isinstance(value, str) else value)
+    _stamp_household(household)
+    _full_clean(household)
+    _check_duplicate_address(household)
+    household.save()
+    household.tags.set(tags)
+    return household
+
+
+@transaction.atomic
+def household_update(*, actor, household: Household, tags: Iterable[Tag] | None = None, **data) -> Household:
+    for name, value in data.items():
+        if name not in HOUSEHOLD_FIELDS:
+            raise TypeError(f"household_update() got an unexpected field {name!r}")
+        setattr(household, name, value.strip() if isinstance(value, str) else value)
+    _stamp_household(household)
+    _full_clean(household)
+    _check_duplicate_address(household)
+    household.save()
+    if tags is not None:
+        household.tags.set(tags)
+    return household
+
+
+@transaction.atomic
+def household_deactivate(*, actor, household: Household) -> Household:
+    """Record that a household moved out; the row stays for the facts that point at it."""
+    household.is_active = False
+    household.save(update_fields=["is_active", "updated_at"])
+    return household
+
+
+# --- Grids --------------------------------------------------------------------------------------
+
+
+def _check_buildings_in_community(community: OrgNode, buildings: Iterable[OrgNode]) -> list[OrgNode]:
+    buildings = list(buildings)
+    outside = [
+        b.name
+        for b in buildings
+        if b.kind != OrgNodeKind.BUILDING or b.tree_id != community.tree_id or not b.is_active
+    ]
+    if outside:
+        raise ZhubaoError(
+            ErrorCode.BUILDING_OUTSIDE_COMMUNITY,
+            _("These are not active buildings of the grid's community: %(names)s") % {"names": "、".join(outside)},
+            {"buildings": [_("Choose buildings of the grid's community.")]},
+        )
+    return buildings
+
+
+@transaction.atomic
+def grid_create(
+    *, actor, community: OrgNode, name: str, code: str, buildings: Iterable[OrgNode] = (), **data
+) -> Grid:
+    grid = Grid(community=community, name=name.strip(), code=code.strip(), **data)
+    if grid.colour != GridColour.GREEN and not grid.colour_set_on:
+        grid.colour_set_on = timezone.localdate()
+    _full_clean(grid)
+    grid.save()
+    grid_set_buildings(actor=actor, grid=grid, buildings=buildings)
+    return grid
+
+
+@transaction.atomic
+def grid_update(*, actor, grid: Grid, **data) -> Grid:
+    allowed = {"name", "code", "is_active"}
+    for name, value in data.items():
+        if name not in allowed:
+            raise TypeError(f"grid_update() got an unexpected field {name!r}")
+        setattr(grid, name, value.strip() if isinstance(value, str) else value)
+    _full_clean(grid)
+    grid.save()
+    return grid
+
+
+@transaction.atomic
+def grid_set_colour(*, actor, grid: Grid, colour: str, reason: str = "", set_on=None) -> Grid:
+    """Colour a grid red/yellow/green (三色管理) with the reason and the date it was set."""
+    grid.colour = colour
+    grid.colour_reason = reason.strip()
+    grid.colour_set_on = set_on or timezone.localdate()
+    _full_clean(grid)
+    grid.save(update_fields=["colour", "colour_reason", "colour_set_on", "updated_at"])
+    return grid
+
+
+@transaction.atomic
+def grid_set_buildings(*, actor, grid: Grid, buildings: Iterable[OrgNode]) -> Grid:
+    """Make exactly these buildings the grid's; a building taken from another grid leaves it."""
+    buildings = _check_buildings_in_community(grid.community, buildings)
+    ids = {b.pk for b in buildings}
+    GridBuilding.objects.filter(grid=grid).exclude(building_id__in=ids).delete()
+    GridBuilding.objects.filter(building_id__in=ids).exclude(grid=grid).delete()
+    existing = set(GridBuilding.objects.filter(grid=grid).values_list("building_id", flat=True))
+    GridBuilding.objects.bulk_create([GridBuilding(grid=grid, building_id=pk) for pk in ids - existing])
+    return grid
+
+
+@transaction.atomic
+def grid_post_create(*, actor, grid: Grid, post_type: str, title: str, holder=None) -> GridPost:
+    post = GridPost(grid=grid, post_type=post_type, title=title.strip())
+    _full_clean(post)
+    post.save()
+    if holder is not None:
+        grid_post_fill(actor=actor, post=post, holder=holder)
+    return post
+
+
+@transaction.atomic
+def grid_post_fill(*, actor, post: GridPost, holder) -> GridPost:
+    """Put a person in a post and give them the grid-worker grant for that grid."""
+    from accounts.models import Role
+    from accounts.services import role_grant_add
+
+    post.holder = holder
+    _full_clean(post)
+    post.save(update_fields=["holder", "updated_at"])
+    role_grant_add(actor=actor, user=holder, role=Role.GRID_WORKER, grid=post.grid)
+    return post
+
+
+@transaction.atomic
+def grid_post_vacate(*, actor, post: GridPost) -> GridPost:
+    """Leave a post vacant (空岗); the former holder keeps the grant only if they hold another post there."""
+    from accounts.models import Role, RoleGrant
+    from accounts.services import role_grant_revoke
+
+    former = post.holder
+    post.holder = None
+    post.save(update_fields=["holder", "updated_at"])
+    if former is not None and not GridPost.objects.filter(grid=post.grid, holder=former).exists():
+        for grant in RoleGrant.objects.active().filter(user=former, role=Role.GRID_WORKER, grid=post.grid):
+            role_grant_revoke(actor=actor, grant=grant)
+    return post

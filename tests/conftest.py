@@ -1,0 +1,123 @@
+"""Shared fixtures. ``org`` is the standard world every suite tests access against:
+two compounds of one community (each with a cadre), a second community (a sibling
+subtree with its own staff), a grid, and a user with no grant."""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from accounts.models import Role
+from tests.factories import (
+    TEST_PASSWORD,
+    BuildingFactory,
+    CommunityFactory,
+    CompoundFactory,
+    DepartmentFactory,
+    HouseholdFactory,
+    HubFactory,
+    UserFactory,
+    grant,
+    make_grid,
+)
+
+# Django's live server under Playwright's sync API (NOTES.md).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def password():
+    return TEST_PASSWORD
+
+
+@pytest.fixture
+def org(db):
+    community = CommunityFactory(name="北苑社区")
+    compound1 = CompoundFactory(name="阳光小区党支部", parent=community)
+    compound2 = CompoundFactory(name="和平小区党支部", parent=community)
+    building1 = BuildingFactory(name="1号楼党小组", parent=compound1)
+    building2 = BuildingFactory(name="2号楼党小组", parent=compound2)
+    hub1 = HubFactory(name="张建国中心户", parent=building1)
+    household1 = HouseholdFactory(building=building1, room="101", hub=hub1)
+    household2 = HouseholdFactory(building=building2, room="201")
+
+    other_community = CommunityFactory(name="南湖社区")
+    other_compound = CompoundFactory(name="南湖小区党支部", parent=other_community)
+    other_building = BuildingFactory(name="9号楼党小组", parent=other_compound)
+    other_household = HouseholdFactory(building=other_building, room="901")
+
+    grid1 = make_grid(community=community, code="01", buildings=[building1])
+    grid2 = make_grid(community=community, code="02", buildings=[building2])
+    other_grid = make_grid(community=other_community, code="01", buildings=[other_building])
+
+    users = SimpleNamespace(
+        admin=UserFactory(username="admin"),
+        leader=UserFactory(username="leader"),
+        staff=UserFactory(username="staff"),
+        other_staff=UserFactory(username="otherstaff"),
+        cadre1=UserFactory(username="cadre1"),
+        cadre2=UserFactory(username="cadre2"),
+        gridworker=UserFactory(username="gridworker"),
+        dept=UserFactory(username="dept"),
+        nobody=UserFactory(username="nobody"),
+    )
+    department = DepartmentFactory(name="城管局", code="chengguan")
+    grant(users.admin, Role.SYSTEM_ADMIN)
+    grant(users.leader, Role.BUREAU_LEADER, node=community)
+    grant(users.staff, Role.COMMUNITY_STAFF, node=community)
+    grant(users.other_staff, Role.COMMUNITY_STAFF, node=other_community)
+    grant(users.cadre1, Role.CADRE, node=building1)
+    grant(users.cadre2, Role.CADRE, node=building2)
+    grant(users.gridworker, Role.GRID_WORKER, grid=grid1)
+    grant(users.dept, Role.DEPARTMENT_HANDLER, department=department)
+
+    return SimpleNamespace(
+        community=community,
+        compound1=compound1,
+        compound2=compound2,
+        building1=building1,
+        building2=building2,
+        hub1=hub1,
+        household1=household1,
+        household2=household2,
+        other_community=other_community,
+        other_compound=other_compound,
+        other_building=other_building,
+        other_household=other_household,
+        grid1=grid1,
+        grid2=grid2,
+        other_grid=other_grid,
+        department=department,
+        users=users,
+    )
+
+
+@pytest.fixture
+def login(client, password):
+    """Log the test client in as a user and return the client."""
+
+    def _login(user):
+        assert client.login(username=user.username, password=password)
+        return client
+
+    return _login
+
+
+# --- Playwright on Debian's Chromium (never a downloaded browser) ---------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
