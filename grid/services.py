@@ -253,8 +253,8 @@ def household_create(*, actor, building: OrgNode, room: str, head_name: str, tag
             raise TypeError(f"household_create() got an unexpected field {name!r}")
         setattr(household, name, value.strip() if isinstance(value, str) else value)
     _stamp_household(household)
-    _full_clean(household)
     _check_duplicate_address(household)
+    _full_clean(household)
     household.save()
     household.tags.set(tags)
     return household
@@ -267,8 +267,8 @@ def household_update(*, actor, household: Household, tags: Iterable[Tag] | None 
             raise TypeError(f"household_update() got an unexpected field {name!r}")
         setattr(household, name, value.strip() if isinstance(value, str) else value)
     _stamp_household(household)
-    _full_clean(household)
     _check_duplicate_address(household)
+    _full_clean(household)
     household.save()
     if tags is not None:
         household.tags.set(tags)
