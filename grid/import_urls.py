@@ -1,2 +1,12 @@
+from django.urls import path
+
+from . import import_views as views
+
 app_name = "imports"
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:pk>/", views.job_detail, name="job-detail"),
+    path("<int:pk>/progress/", views.job_progress, name="job-progress"),
+    path("template/", views.template_download, name="template"),
+    path("export/", views.export, name="export"),
+]

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core.views import healthz
+from grid.views import home
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -11,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("imports/", include("grid.import_urls")),
     path("api/", include("zhubao.api_urls")),
+    path("", home, name="home"),
     path("", include("grid.urls")),
 ]
 

@@ -19,5 +19,13 @@ STORAGES = {
 }
 # django-zeal raises on N+1 queries inside tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "zeal"]  # noqa: F405
-MIDDLEWARE = [*MIDDLEWARE, "zeal.middleware.zeal_middleware"]  # noqa: F405
+MIDDLEWARE = [
+    *MIDDLEWARE,  # noqa: F405
+    "zeal.middleware.zeal_middleware",
+    "zhubao.settings.zeal_admin.admin_forms_allow_gets",
+]
 ZEAL_RAISE = True
+# No collectstatic in tests: WhiteNoise finds files through the finders (and does not warn
+# about a missing STATIC_ROOT).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,241 @@
+"""REST API of the org tree, households and grids (/api/v1/org-nodes/, households/, grids/).
+
+Thin viewsets: fetch through the scoped queryset (core.api.ScopedViewSetMixin), check the
+payload's shape, call one service of grid.services, answer with the read serializer.
+No DELETE anywhere: nodes are deactivated, households move out, grids are deactivated.
+"""
+
+from django.db import transaction
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.access import Action, has_action, scope
+from core.api import WRITE_ERRORS, ScopedListRetrieveViewSet, acts_everywhere
+from core.models import AuditEvent
+from core.services import audit_record
+
+from .filters import GridFilter, HouseholdFilter, OrgNodeFilter
+from .models import Grid, GridBuilding, GridPost, Household, OrgNode
+from .serializers import (
+    GridColourSerializer,
+    GridSerializer,
+    GridWriteSerializer,
+    HouseholdPersonalDataSerializer,
+    HouseholdSerializer,
+    HouseholdWriteSerializer,
+    OrgNodeCreateSerializer,
+    OrgNodeMoveSerializer,
+    OrgNodeRenameSerializer,
+    OrgNodeSerializer,
+)
+from .services import (
+    grid_create,
+    grid_set_buildings,
+    grid_set_colour,
+    grid_update,
+    household_create,
+    household_deactivate,
+    household_update,
+    org_node_create,
+    org_node_deactivate,
+    org_node_move,
+    org_node_reactivate,
+    org_node_rename,
+)
+
+
+def _count(queryset) -> Coalesce:
+    """COUNT(*) of a correlated subquery, as an annotation (one query for the whole page)."""
+    counted = queryset.order_by().annotate(total=Func(F("pk"), function="COUNT")).values("total")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+# --- Org tree --------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["org-nodes"])
+@extend_schema_view(
+    create=extend_schema(request=OrgNodeCreateSerializer, responses={201: OrgNodeSerializer, **WRITE_ERRORS}),
+    partial_update=extend_schema(request=OrgNodeRenameSerializer, responses={200: OrgNodeSerializer, **WRITE_ERRORS}),
+    move=extend_schema(request=OrgNodeMoveSerializer, responses={200: OrgNodeSerializer, **WRITE_ERRORS}),
+    deactivate=extend_schema(request=None, responses={200: OrgNodeSerializer, **WRITE_ERRORS}),
+    reactivate=extend_schema(request=None, responses={200: OrgNodeSerializer, **WRITE_ERRORS}),
+)
+class OrgNodeViewSet(ScopedListRetrieveViewSet):
+    """The party organisation tree: community → compound → building → member-household hub."""
+
+    serializer_class = OrgNodeSerializer
+    filterset_class = OrgNodeFilter
+    search_fields = ["name", "code"]
+    ordering_fields = ["name", "code", "kind", "level", "id", "created_at"]
+    ordering = ["tree_id", "lft"]
+    read_action = Action.VIEW
+    write_action = Action.MANAGE_TREE
+
+    def base_queryset(self):
+        # Four levels at most: three joins give every ancestor's name for ``path``.
+        return OrgNode.objects.select_related("parent__parent__parent")
+
+    def create(self, request):
+        data = self.payload(OrgNodeCreateSerializer)
+        node = org_node_create(actor=request.user, name=data["name"], parent=data["parent"], code=data["code"])
+        return self.answer(node, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        node = self.get_object()
+        data = self.payload(OrgNodeRenameSerializer, partial=True)
+        node = org_node_rename(actor=request.user, node=node, name=data.get("name", node.name), code=data.get("code"))
+        return self.answer(node)
+
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        node = self.get_object()
+        data = self.payload(OrgNodeMoveSerializer)
+        node = org_node_move(actor=request.user, node=node, new_parent=data["parent"])
+        return self.answer(node)
+
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        node = org_node_deactivate(actor=request.user, node=self.get_object())
+        return self.answer(node)
+
+    @action(detail=True, methods=["post"])
+    def reactivate(self, request, pk=None):
+        node = org_node_reactivate(actor=request.user, node=self.get_object())
+        return self.answer(node)
+
+
+# --- Households ------------------------------------------------------------------------------
+
+
+def _with_reveal_flag(queryset, user):
+    """Annotate ``may_reveal_personal_data``: whether the user may see this row's personal data."""
+    if not has_action(user, Action.REVEAL_PERSONAL_DATA):
+        return queryset.annotate(may_reveal_personal_data=Value(False))
+    if acts_everywhere(user, Action.REVEAL_PERSONAL_DATA):
+        return queryset.annotate(may_reveal_personal_data=Value(True))
+    revealable = scope(Household.objects.filter(pk=OuterRef("pk")), user, Action.REVEAL_PERSONAL_DATA)
+    return queryset.annotate(may_reveal_personal_data=Exists(revealable))
+
+
+@extend_schema(tags=["households"])
+@extend_schema_view(
+    create=extend_schema(request=HouseholdWriteSerializer, responses={201: HouseholdSerializer, **WRITE_ERRORS}),
+    partial_update=extend_schema(
+        request=HouseholdWriteSerializer(partial=True), responses={200: HouseholdSerializer, **WRITE_ERRORS}
+    ),
+    move_out=extend_schema(request=None, responses={200: HouseholdSerializer, **WRITE_ERRORS}),
+    personal_data=extend_schema(
+        responses={200: HouseholdPersonalDataSerializer, 404: WRITE_ERRORS[404]},
+        description="The full phone, ID number and care reason. Recorded in the audit log on every call.",
+    ),
+)
+class HouseholdViewSet(ScopedListRetrieveViewSet):
+    """Resident households. Phone and ID number are masked in every list and detail answer;
+    the full values only come from ``personal-data/``, which is audited."""
+
+    serializer_class = HouseholdSerializer
+    filterset_class = HouseholdFilter
+    search_fields = ["head_name", "room"]
+    ordering_fields = ["building", "unit", "room", "head_name", "resident_count", "id", "created_at", "updated_at"]
+    ordering = ["building_id", "unit", "room", "id"]
+    read_action = Action.VIEW
+    write_action = Action.EDIT_HOUSEHOLD
+    action_scopes = {"personal_data": Action.REVEAL_PERSONAL_DATA}
+
+    def base_queryset(self):
+        queryset = Household.objects.select_related("building").prefetch_related("tags")
+        return _with_reveal_flag(queryset, self.request.user)
+
+    def create(self, request):
+        data = self.payload(HouseholdWriteSerializer)
+        household = household_create(actor=request.user, **data)
+        return self.answer(household, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        household = self.get_object()
+        data = self.payload(HouseholdWriteSerializer, instance=household, partial=True)
+        household = household_update(actor=request.user, household=household, **data)
+        return self.answer(household)
+
+    @action(detail=True, methods=["post"], url_path="move-out")
+    def move_out(self, request, pk=None):
+        household = household_deactivate(actor=request.user, household=self.get_object())
+        return self.answer(household)
+
+    @action(detail=True, methods=["get"], url_path="personal-data")
+    def personal_data(self, request, pk=None):
+        household = self.get_object()
+        audit_record(
+            user=request.user,
+            action=AuditEvent.Action.PERSONAL_DATA_VIEWED,
+            obj=household,
+            detail={"fields": ["phone", "id_number", "care_reason"], "via": "api"},
+            request=request,
+        )
+        response = Response(HouseholdPersonalDataSerializer(household).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+# --- Grids -----------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["grids"])
+@extend_schema_view(
+    create=extend_schema(request=GridWriteSerializer, responses={201: GridSerializer, **WRITE_ERRORS}),
+    partial_update=extend_schema(
+        request=GridWriteSerializer(partial=True), responses={200: GridSerializer, **WRITE_ERRORS}
+    ),
+    colour=extend_schema(request=GridColourSerializer, responses={200: GridSerializer, **WRITE_ERRORS}),
+)
+class GridViewSet(ScopedListRetrieveViewSet):
+    """Grids (网格) with their buildings, posts and red/yellow/green colour (三色管理)."""
+
+    serializer_class = GridSerializer
+    filterset_class = GridFilter
+    search_fields = ["name", "code"]
+    ordering_fields = ["code", "name", "colour", "colour_set_on", "household_count", "vacant_post_count", "id"]
+    ordering = ["community_id", "code", "id"]
+    read_action = Action.VIEW
+    write_action = Action.MANAGE_GRID
+
+    def base_queryset(self):
+        households = Household.objects.active().filter(building__grid_building__grid_id=OuterRef("pk"))
+        vacant_posts = GridPost.objects.filter(grid_id=OuterRef("pk"), holder__isnull=True)
+        return Grid.objects.annotate(
+            household_count=_count(households), vacant_post_count=_count(vacant_posts)
+        ).prefetch_related(
+            Prefetch("grid_buildings", queryset=GridBuilding.objects.only("id", "grid_id", "building_id")),
+            Prefetch("posts", queryset=GridPost.objects.select_related("holder")),
+        )
+
+    def create(self, request):
+        data = self.payload(GridWriteSerializer)
+        grid = grid_create(actor=request.user, **data)
+        return self.answer(grid, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        grid = self.get_object()
+        data = self.payload(GridWriteSerializer, instance=grid, partial=True)
+        data.pop("community", None)
+        buildings = data.pop("buildings", None)
+        # Two services, one answer: both or neither.
+        with transaction.atomic():
+            grid = grid_update(actor=request.user, grid=grid, **data)
+            if buildings is not None:
+                grid = grid_set_buildings(actor=request.user, grid=grid, buildings=buildings)
+        return self.answer(grid)
+
+    @action(detail=True, methods=["post"])
+    def colour(self, request, pk=None):
+        grid = self.get_object()
+        data = self.payload(GridColourSerializer)
+        grid = grid_set_colour(
+            actor=request.user, grid=grid, colour=data["colour"], reason=data["reason"], set_on=data["set_on"]
+        )
+        return self.answer(grid)

@@ -1,0 +1,129 @@
+"""What can be wrong in a workbook: one catalogue of messages, each with a stable code.
+
+An issue is stored on the ImportJob as ``{"sheet", "row", "column", "code", "params",
+"message"}``: ``message`` is rendered in the worker's language when the job runs, and the
+job page renders ``code`` + ``params`` again in the reader's language. The msgids are
+marked with gettext_noop so makemessages finds them.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as _noop
+
+MESSAGES = {
+    # The file as a whole
+    "not_a_workbook": _noop("The file could not be read as an Excel workbook (.xlsx). Please save it as .xlsx."),
+    "no_data_sheets": _noop(
+        "The workbook has none of the sheets %(sheets)s. Please start from the template."
+    ),
+    "no_header": _noop(
+        "No header row was found in the first %(rows)s rows. The sheet needs the columns %(columns)s."
+    ),
+    "missing_columns": _noop("The sheet is missing the required columns %(columns)s."),
+    "duplicate_column": _noop("The column %(column)s appears twice in the header row."),
+    "no_rows": _noop("The sheets hold no data rows."),
+    "too_many_errors": _noop("The check stopped after %(count)s errors. Please correct these and import again."),
+    # One cell
+    "required": _noop("This cell is required."),
+    "too_long": _noop("This cell is too long: at most %(max)s characters."),
+    "level_gap": _noop("Fill in this cell too: a lower level to its right is filled in."),
+    "phone_invalid": _noop("Enter an 11-digit mobile number or a landline such as 0471-1234567."),
+    "id_number_invalid": _noop(
+        "This is not a valid 18-character resident ID number (the length or the check character is wrong)."
+    ),
+    "id_number_as_number": _noop(
+        "Excel stored this ID number as a number and lost its last digits. "
+        "Please format the column as text and enter the number again."
+    ),
+    "masked_for_new": _noop(
+        "This value is masked (it comes from an export). A new household needs the full value."
+    ),
+    "whole_number": _noop("Enter a whole number from %(min)s to %(max)s."),
+    "yes_no": _noop("Enter %(yes)s or %(no)s."),
+    "colour": _noop("Enter one of %(colours)s."),
+    "colour_reason_required": _noop("Say why the grid is red or yellow."),
+    "care_reason_required": _noop("Say why this household needs care."),
+    "post_type": _noop("Enter one of %(types)s."),
+    "unknown_tags": _noop("Unknown tags: %(tags)s. The portal knows: %(known)s."),
+    "building_format": _noop(
+        "Write each building as compound/building, for example %(example)s, and separate buildings with 、. "
+        "This part could not be read: %(item)s."
+    ),
+    # References
+    "out_of_scope": _noop(
+        "You may not import into %(name)s: it is outside your part of the organisation tree. "
+        "Only a system admin may add a new community."
+    ),
+    "node_inactive": _noop("%(name)s is deactivated in the portal. Reactivate it first or use another name."),
+    "unknown_building": _noop(
+        "The building %(building)s of %(compound)s is neither in the sheet %(source_sheet)s nor in the portal."
+    ),
+    "unknown_community": _noop("The community %(community)s is neither in the sheet %(source_sheet)s nor in the portal."),
+    "unknown_hub": _noop(
+        "The member-household hub %(hub)s is not under this building, neither in the sheet %(source_sheet)s "
+        "nor in the portal."
+    ),
+    "unknown_grid": _noop("The grid %(code)s of %(community)s is neither in the sheet %(source_sheet)s nor in the portal."),
+    "unknown_user": _noop("No active user has the username %(username)s."),
+    # Duplicates inside the file
+    "duplicate_household": _noop("The same address (building, unit and room) is already in row %(other_row)s."),
+    "duplicate_grid": _noop("The grid code %(code)s of %(community)s is already in row %(other_row)s."),
+    "building_in_two_grids": _noop(
+        "The building %(building)s is already listed for grid %(code)s in row %(other_row)s; "
+        "a building belongs to one grid only."
+    ),
+    # While writing (someone changed the data between the check and the write)
+    "conflict": _noop(
+        "The data changed while the import was running, so nothing was written. Please import the file again."
+    ),
+    "unexpected": _noop("An unexpected error stopped the import, so nothing was written. Please tell your admin."),
+}
+
+# Stop collecting after this many: the page stays usable and the point is made.
+MAX_ISSUES = 5_000
+
+
+@dataclass
+class Issue:
+    """One error: where (sheet, Excel row number, column header) and what."""
+
+    code: str
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+    params: dict = field(default_factory=dict)
+
+    def message(self) -> str:
+        return render_message(self.code, self.params)
+
+    def as_dict(self) -> dict:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "code": self.code,
+            "params": self.params,
+            "message": self.message(),
+        }
+
+
+def render_message(code: str, params: dict | None = None, fallback: str = "") -> str:
+    """The message for ``code`` in the active language, or ``fallback`` for an unknown code."""
+    template = MESSAGES.get(code)
+    if template is None:
+        return fallback or code
+    text = gettext(template)
+    return text % params if params else text
+
+
+class TooManyIssues(Exception):
+    """Raised by IssueList when MAX_ISSUES is reached; the check stops there."""
+
+
+class IssueList(list):
+    def add(self, code: str, /, *, sheet: str = "", row: int | None = None, column: str = "", **params) -> None:
+        self.append(Issue(code=code, sheet=sheet, row=row, column=column, params=params))
+        if len(self) >= MAX_ISSUES:
+            self.append(Issue(code="too_many_errors", params={"count": MAX_ISSUES}))
+            raise TooManyIssues

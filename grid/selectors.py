@@ -1,0 +1,315 @@
+"""Reads of the org tree, households and grids, always through core.access.
+
+Every count is computed in the database (a GROUP BY or a correlated subquery on an
+indexed column), so a page runs the same number of queries however many rows it shows.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from accounts.models import RoleGrant, User
+from core.access import Action, scope
+
+from .models import CHILD_KIND, Grid, GridBuilding, GridColour, GridPost, Household, OrgNode, OrgNodeKind, Tag
+
+HOUSEHOLD_COLUMN = {
+    OrgNodeKind.COMMUNITY: "community_id",
+    OrgNodeKind.COMPOUND: "compound_id",
+    OrgNodeKind.BUILDING: "building_id",
+    OrgNodeKind.HUB: "hub_id",
+}
+
+
+# --- counts as annotations ------------------------------------------------------------------
+
+
+def _count(queryset: QuerySet, group_by: str, counted: str = "pk", distinct: bool = False) -> Coalesce:
+    """A correlated COUNT subquery: the queryset is filtered on OuterRef and grouped by ``group_by``."""
+    subquery = queryset.order_by().values(group_by).annotate(n=Count(counted, distinct=distinct)).values("n")[:1]
+    return Coalesce(Subquery(subquery, output_field=IntegerField()), Value(0))
+
+
+def _household_count():
+    active = Household.objects.filter(is_active=True)
+    return Case(
+        *[
+            When(kind=kind, then=_count(active.filter(**{column: OuterRef("pk")}), column))
+            for kind, column in HOUSEHOLD_COLUMN.items()
+        ],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _grid_count():
+    active_links = GridBuilding.objects.filter(grid__is_active=True)
+    return Case(
+        When(
+            kind=OrgNodeKind.COMMUNITY,
+            then=_count(Grid.objects.filter(is_active=True, community_id=OuterRef("pk")), "community_id"),
+        ),
+        When(
+            kind=OrgNodeKind.COMPOUND,
+            then=_count(
+                active_links.filter(building__parent_id=OuterRef("pk")), "building__parent_id", "grid_id", True
+            ),
+        ),
+        When(
+            kind=OrgNodeKind.BUILDING,
+            then=_count(active_links.filter(building_id=OuterRef("pk")), "building_id", "grid_id"),
+        ),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
+def _people_count():
+    """Distinct active people with an active grant at a node inside this node's subtree."""
+    grants = RoleGrant.objects.active().filter(
+        user__is_active=True,
+        org_node__tree_id=OuterRef("tree_id"),
+        org_node__lft__gte=OuterRef("lft"),
+        org_node__lft__lte=OuterRef("rght"),
+    )
+    return _count(grants, "org_node__tree_id", "user_id", True)
+
+
+def with_node_counts(queryset: QuerySet) -> QuerySet:
+    """Annotate org nodes with household_count, grid_count (None for hubs) and people_count."""
+    return queryset.annotate(
+        household_count=_household_count(),
+        grid_count=_grid_count(),
+        people_count=_people_count(),
+    )
+
+
+# --- the org tree ---------------------------------------------------------------------------
+
+
+def org_node_visible(*, user, action: str = Action.VIEW) -> QuerySet:
+    return scope(OrgNode.objects.all(), user, action)
+
+
+def org_tree_roots(*, user) -> QuerySet:
+    """The top-most nodes the user may see: admin all communities, staff their community, a cadre their buildings."""
+    visible = org_node_visible(user=user)
+    return with_node_counts(
+        visible.filter(Q(parent__isnull=True) | ~Q(parent_id__in=visible.values("id"))).order_by("tree_id", "lft")
+    )
+
+
+def org_node_children(*, user, node: OrgNode) -> QuerySet:
+    return with_node_counts(org_node_visible(user=user).filter(parent_id=node.pk).order_by("lft"))
+
+
+def org_node_breadcrumbs(*, user, node: OrgNode) -> QuerySet:
+    """The ancestors of ``node`` that the user may see (a cadre does not see the community above)."""
+    return (
+        org_node_visible(user=user).filter(tree_id=node.tree_id, lft__lt=node.lft, rght__gt=node.rght).order_by("lft")
+    )
+
+
+def org_node_move_targets(*, user, node: OrgNode) -> QuerySet:
+    """Active in-scope nodes that may become ``node``'s new parent (the level above it)."""
+    parent_kind = next((parent for parent, child in CHILD_KIND.items() if child == node.kind), None)
+    if parent_kind is None:
+        return OrgNode.objects.none()
+    return (
+        org_node_visible(user=user, action=Action.MANAGE_TREE)
+        .filter(kind=parent_kind, is_active=True)
+        .exclude(pk=node.parent_id)
+        .select_related("parent")
+        .order_by("tree_id", "lft")
+    )
+
+
+# --- households -----------------------------------------------------------------------------
+
+
+@dataclass
+class HouseholdFilters:
+    compound: int | None = None
+    building: int | None = None
+    node: int | None = None
+    tag: str = ""
+    care: str = ""  # "yes" / "no" / ""
+    q: str = ""
+    status: str = "active"  # "active" / "moved_out" / "all"
+
+
+def household_list(*, user, filters: HouseholdFilters) -> QuerySet:
+    households = scope(Household.objects.all(), user).select_related("building", "compound").prefetch_related("tags")
+    if filters.status == "active":
+        households = households.filter(is_active=True)
+    elif filters.status == "moved_out":
+        households = households.filter(is_active=False)
+    if filters.compound:
+        households = households.filter(compound_id=filters.compound)
+    if filters.building:
+        households = households.filter(building_id=filters.building)
+    if filters.node:
+        node = org_node_visible(user=user).filter(pk=filters.node).values_list("kind", flat=True).first()
+        households = households.filter(**{HOUSEHOLD_COLUMN[node]: filters.node}) if node else households.none()
+    if filters.tag:
+        households = households.filter(tags__code=filters.tag)
+    if filters.care == "yes":
+        households = households.filter(is_care=True)
+    elif filters.care == "no":
+        households = households.filter(is_care=False)
+    if filters.q:
+        households = households.filter(Q(head_name__icontains=filters.q) | Q(room__icontains=filters.q))
+    return households.order_by("compound_id", "building_id", "unit", "room", "id")
+
+
+def household_filter_choices(*, user) -> dict:
+    """Options for the household filters: buildings grouped under their compound, and tags."""
+    nodes = org_node_visible(user=user).filter(kind__in=[OrgNodeKind.COMPOUND, OrgNodeKind.BUILDING])
+    compounds: list[OrgNode] = []
+    groups: dict[int, tuple[OrgNode | None, list[OrgNode]]] = {}
+    for node in nodes.order_by("tree_id", "lft").only("id", "name", "kind", "parent_id"):
+        if node.kind == OrgNodeKind.COMPOUND:
+            compounds.append(node)
+            groups[node.pk] = (node, [])
+        else:
+            groups.setdefault(node.parent_id, (None, []))[1].append(node)
+    building_groups = [(compound, buildings) for compound, buildings in groups.values() if buildings]
+    building_count = sum(len(buildings) for _compound, buildings in building_groups)
+    return {
+        "compounds": compounds,
+        "building_groups": building_groups,
+        "building_count": building_count,
+        "tags": list(Tag.objects.all()),
+    }
+
+
+def household_detail(*, user, pk: int, action: str = Action.VIEW) -> Household:
+    from core.access import get_in_scope_or_404
+
+    return get_in_scope_or_404(
+        Household.objects.select_related("building", "compound", "community", "hub").prefetch_related("tags"),
+        user,
+        action,
+        pk=pk,
+    )
+
+
+def household_edit_buildings(*, user) -> QuerySet:
+    """Active buildings in which the user may keep household data."""
+    return (
+        org_node_visible(user=user, action=Action.EDIT_HOUSEHOLD)
+        .filter(kind=OrgNodeKind.BUILDING, is_active=True)
+        .select_related("parent")
+        .order_by("tree_id", "lft")
+    )
+
+
+def household_edit_hubs(*, user) -> QuerySet:
+    return (
+        org_node_visible(user=user, action=Action.EDIT_HOUSEHOLD)
+        .filter(kind=OrgNodeKind.HUB, is_active=True)
+        .select_related("parent")
+        .order_by("tree_id", "lft")
+    )
+
+
+# --- home -----------------------------------------------------------------------------------
+
+
+def home_counts(*, user) -> dict:
+    """The landing page's figures for the user's scope: one aggregate query per group."""
+    nodes = org_node_visible(user=user).filter(is_active=True)
+    counts = nodes.aggregate(
+        communities=Count("pk", filter=Q(kind=OrgNodeKind.COMMUNITY)),
+        compounds=Count("pk", filter=Q(kind=OrgNodeKind.COMPOUND)),
+        buildings=Count("pk", filter=Q(kind=OrgNodeKind.BUILDING)),
+    )
+    counts.update(
+        scope(Household.objects.filter(is_active=True), user).aggregate(
+            households=Count("pk"), care_households=Count("pk", filter=Q(is_care=True))
+        )
+    )
+    counts.update(
+        scope(Grid.objects.filter(is_active=True), user).aggregate(
+            grids=Count("pk"),
+            red_grids=Count("pk", filter=Q(colour=GridColour.RED)),
+            yellow_grids=Count("pk", filter=Q(colour=GridColour.YELLOW)),
+        )
+    )
+    counts.update(
+        scope(GridPost.objects.filter(grid__is_active=True), user).aggregate(
+            posts=Count("pk"), vacant_posts=Count("pk", filter=Q(holder__isnull=True))
+        )
+    )
+    return counts
+
+
+def home_places(*, user, limit: int = 8) -> list[OrgNode]:
+    """The user's top-most places, for quick links (no counts)."""
+    visible = org_node_visible(user=user)
+    return list(
+        visible.filter(Q(parent__isnull=True) | ~Q(parent_id__in=visible.values("id")))
+        .filter(is_active=True)
+        .order_by("tree_id", "lft")[:limit]
+    )
+
+
+# --- grids ----------------------------------------------------------------------------------
+
+
+@dataclass
+class GridFilters:
+    colour: str = ""
+    q: str = ""
+
+
+def with_grid_counts(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(
+        building_count=_count(GridBuilding.objects.filter(grid_id=OuterRef("pk")), "grid_id"),
+        household_count=_count(
+            Household.objects.filter(is_active=True, building__grid_building__grid_id=OuterRef("pk")),
+            "building__grid_building__grid_id",
+        ),
+        post_count=_count(GridPost.objects.filter(grid_id=OuterRef("pk")), "grid_id"),
+        vacant_post_count=_count(GridPost.objects.filter(grid_id=OuterRef("pk"), holder__isnull=True), "grid_id"),
+    )
+
+
+def grid_list(*, user, filters: GridFilters) -> QuerySet:
+    grids = scope(Grid.objects.all(), user).select_related("community")
+    if filters.colour in GridColour.values:
+        grids = grids.filter(colour=filters.colour)
+    if filters.q:
+        grids = grids.filter(Q(name__icontains=filters.q) | Q(code__icontains=filters.q))
+    return with_grid_counts(grids).order_by("community__tree_id", "code", "id")
+
+
+def grid_detail(*, user, pk: int, action: str = Action.VIEW) -> Grid:
+    from core.access import get_in_scope_or_404
+
+    return get_in_scope_or_404(with_grid_counts(Grid.objects.select_related("community")), user, action, pk=pk)
+
+
+def grid_buildings(*, grid: Grid) -> QuerySet:
+    """The grid's buildings with their compound and active household count."""
+    return with_node_counts(OrgNode.objects.filter(grid_building__grid=grid).select_related("parent").order_by("lft"))
+
+
+def grid_posts(*, grid: Grid) -> QuerySet:
+    return GridPost.objects.filter(grid=grid).select_related("holder").order_by("post_type", "id")
+
+
+def grid_building_choices(*, user, grid: Grid) -> QuerySet:
+    """Active buildings of the grid's community the user may manage, with the grid each belongs to now."""
+    return (
+        org_node_visible(user=user, action=Action.MANAGE_GRID)
+        .filter(kind=OrgNodeKind.BUILDING, is_active=True, tree_id=grid.community.tree_id)
+        .select_related("parent", "grid_building__grid")
+        .order_by("lft")
+    )
+
+
+def grid_post_holder_choices(*, user) -> QuerySet:
+    """People the user may see and choose as the holder of a grid post."""
+    return scope(User.objects.filter(is_active=True), user, Action.VIEW_PEOPLE).order_by("full_name", "username")

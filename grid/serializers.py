@@ -1,0 +1,257 @@
+"""Serializers of the org tree, household and grid API.
+
+Read serializers only read what the viewset's queryset already joined, prefetched or
+annotated (no queries of their own). Write serializers only check the shape of a payload
+and look related objects up through ``core.access.scope()``; the viewsets hand the
+validated data to grid.services, never to ``serializer.save()``.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.access import Action
+from core.api import CodeRelatedField, ScopedPrimaryKeyRelatedField, acts_everywhere
+from core.masking import is_masked
+
+from .models import Grid, GridColour, GridPost, Household, OrgNode, OrgNodeKind, Tag
+
+_MASKED_INPUT = _("This is a masked value. Enter the full value, or leave the field out to keep it.")
+
+
+# --- Org tree --------------------------------------------------------------------------------
+
+
+class OrgNodeSerializer(serializers.ModelSerializer):
+    path = serializers.SerializerMethodField(help_text=_("Names of the ancestors, from the community down."))
+
+    class Meta:
+        model = OrgNode
+        fields = [
+            "id",
+            "name",
+            "code",
+            "kind",
+            "parent",
+            "level",
+            "path",
+            "is_active",
+            "deactivated_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_path(self, node) -> list[str]:
+        # The tree is four levels deep; the viewset joins parent__parent__parent.
+        names = []
+        ancestor = node.parent if node.parent_id else None
+        while ancestor is not None:
+            names.append(ancestor.name)
+            ancestor = ancestor.parent if ancestor.parent_id else None
+        return list(reversed(names))
+
+
+class OrgNodeCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    code = serializers.CharField(max_length=32, allow_blank=True, required=False, default="")
+    parent = ScopedPrimaryKeyRelatedField(
+        access_action=Action.MANAGE_TREE,
+        queryset=OrgNode.objects.all(),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text=_("The new node's kind follows from its parent; leave out to add a community."),
+    )
+
+    def validate_parent(self, parent):
+        if parent is None and not acts_everywhere(self.context["request"].user, Action.MANAGE_TREE):
+            raise serializers.ValidationError(_("Choose the node to add this one under."))
+        return parent
+
+
+class OrgNodeRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    code = serializers.CharField(max_length=32, allow_blank=True, required=False)
+
+
+class OrgNodeMoveSerializer(serializers.Serializer):
+    parent = ScopedPrimaryKeyRelatedField(access_action=Action.MANAGE_TREE, queryset=OrgNode.objects.all())
+
+
+# --- Households ------------------------------------------------------------------------------
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    """A household as lists and detail answers show it: phone and ID number masked.
+
+    ``care_reason`` is left out unless the user may see this household's personal data.
+    """
+
+    phone = serializers.CharField(source="masked_phone", read_only=True, help_text=_("Masked."))
+    id_number = serializers.CharField(source="masked_id_number", read_only=True, help_text=_("Masked."))
+    building_name = serializers.CharField(source="building.name", read_only=True)
+    address = serializers.CharField(read_only=True)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    care_reason = serializers.CharField(
+        read_only=True,
+        help_text=_("Present only for users who may see this household's personal data."),
+    )
+
+    class Meta:
+        model = Household
+        fields = [
+            "id",
+            "community",
+            "compound",
+            "building",
+            "building_name",
+            "hub",
+            "unit",
+            "room",
+            "address",
+            "head_name",
+            "phone",
+            "id_number",
+            "resident_count",
+            "tags",
+            "is_care",
+            "care_reason",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, household):
+        data = super().to_representation(household)
+        if not getattr(household, "may_reveal_personal_data", False):
+            data.pop("care_reason", None)
+        return data
+
+
+class HouseholdPersonalDataSerializer(serializers.ModelSerializer):
+    """The full values, for the audited reveal only."""
+
+    class Meta:
+        model = Household
+        fields = ["id", "head_name", "phone", "id_number", "is_care", "care_reason"]
+        read_only_fields = fields
+
+
+class HouseholdWriteSerializer(serializers.Serializer):
+    """Create (all required fields) or PATCH (only the fields sent) a household."""
+
+    building = ScopedPrimaryKeyRelatedField(
+        access_action=Action.EDIT_HOUSEHOLD, queryset=OrgNode.objects.filter(kind=OrgNodeKind.BUILDING)
+    )
+    hub = ScopedPrimaryKeyRelatedField(
+        access_action=Action.EDIT_HOUSEHOLD,
+        queryset=OrgNode.objects.filter(kind=OrgNodeKind.HUB),
+        allow_null=True,
+        required=False,
+    )
+    unit = serializers.CharField(max_length=16, allow_blank=True, required=False)
+    room = serializers.CharField(max_length=16)
+    head_name = serializers.CharField(max_length=32)
+    phone = serializers.CharField(max_length=20, allow_blank=True, required=False)
+    id_number = serializers.CharField(max_length=18, allow_blank=True, required=False)
+    resident_count = serializers.IntegerField(min_value=1, max_value=99, required=False)
+    is_care = serializers.BooleanField(required=False)
+    care_reason = serializers.CharField(allow_blank=True, required=False)
+    tags = CodeRelatedField(many=True, slug_field="code", queryset=Tag.objects.all(), required=False)
+
+    def validate_phone(self, value):
+        if is_masked(value):
+            raise serializers.ValidationError(_MASKED_INPUT)
+        return value
+
+    def validate_id_number(self, value):
+        if is_masked(value):
+            raise serializers.ValidationError(_MASKED_INPUT)
+        return value.upper()
+
+    def validate(self, attrs):
+        # The hub must hang under the household's building (after this write).
+        instance = self.instance
+        building = attrs.get("building", instance.building if instance else None)
+        hub = attrs["hub"] if "hub" in attrs else (instance.hub if instance else None)
+        if hub is not None and building is not None and hub.parent_id != building.pk:
+            raise serializers.ValidationError({"hub": [_("Choose a member-household hub of this building.")]})
+        return attrs
+
+
+# --- Grids -----------------------------------------------------------------------------------
+
+
+class GridPostSerializer(serializers.ModelSerializer):
+    holder_name = serializers.SerializerMethodField()
+    is_vacant = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = GridPost
+        fields = ["id", "post_type", "title", "holder", "holder_name", "is_vacant"]
+        read_only_fields = fields
+
+    def get_holder_name(self, post) -> str:
+        return post.holder.display_name if post.holder_id else ""
+
+
+class GridSerializer(serializers.ModelSerializer):
+    buildings = serializers.SerializerMethodField(help_text=_("Ids of the grid's buildings."))
+    posts = GridPostSerializer(many=True, read_only=True)
+    household_count = serializers.IntegerField(read_only=True, help_text=_("Active households in its buildings."))
+    vacant_post_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Grid
+        fields = [
+            "id",
+            "community",
+            "name",
+            "code",
+            "colour",
+            "colour_reason",
+            "colour_set_on",
+            "is_active",
+            "buildings",
+            "posts",
+            "household_count",
+            "vacant_post_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_buildings(self, grid) -> list[int]:
+        return sorted(link.building_id for link in grid.grid_buildings.all())
+
+
+class GridWriteSerializer(serializers.Serializer):
+    """Create a grid, or PATCH its name, code, active flag and buildings."""
+
+    community = ScopedPrimaryKeyRelatedField(
+        access_action=Action.MANAGE_GRID, queryset=OrgNode.objects.filter(kind=OrgNodeKind.COMMUNITY)
+    )
+    name = serializers.CharField(max_length=64)
+    code = serializers.CharField(max_length=32)
+    is_active = serializers.BooleanField(required=False)
+    buildings = ScopedPrimaryKeyRelatedField(
+        many=True,
+        access_action=Action.MANAGE_GRID,
+        queryset=OrgNode.objects.filter(kind=OrgNodeKind.BUILDING),
+        required=False,
+    )
+
+    def validate_community(self, community):
+        if self.instance is not None and community.pk != self.instance.community_id:
+            raise serializers.ValidationError(_("A grid cannot move to another community."))
+        return community
+
+
+class GridColourSerializer(serializers.Serializer):
+    colour = serializers.ChoiceField(choices=GridColour.choices)
+    reason = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    set_on = serializers.DateField(required=False, allow_null=True, default=None)

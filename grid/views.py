@@ -1,0 +1,503 @@
+"""Portal pages for the org tree, households and grids.
+
+Thin views: parse the request, reach the object through core.access (out of scope is a
+404, checked before anything else, whatever the method), call one service, render.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from core.access import Action, can, get_in_scope_or_404, has_action, user_scope
+from core.errors import ZhubaoError
+from core.models import AuditEvent
+from core.services import audit_record
+
+from . import selectors, services
+from .forms import (
+    GridBuildingsForm,
+    GridColourForm,
+    GridFilterForm,
+    GridPostFillForm,
+    GridPostForm,
+    HouseholdFilterForm,
+    HouseholdForm,
+    OrgNodeMoveForm,
+    OrgNodeNameForm,
+    apply_service_error,
+)
+from .models import Grid, GridColour, GridPost, OrgNode, OrgNodeKind, OrgNodeMove, Tag
+
+HOUSEHOLDS_PER_PAGE = 25
+GRIDS_PER_PAGE = 50
+
+
+# --- home -----------------------------------------------------------------------------------
+
+
+@login_required
+def home(request):
+    user = request.user
+    context = {
+        "counts": selectors.home_counts(user=user),
+        "places": selectors.home_places(user=user),
+        "has_tree_role": has_action(user, Action.VIEW),
+        "can_edit_households": has_action(user, Action.EDIT_HOUSEHOLD),
+        "can_manage_grids": has_action(user, Action.MANAGE_GRID),
+    }
+    return render(request, "home.html", context)
+
+
+# --- org tree -------------------------------------------------------------------------------
+
+
+def _node_for(user, pk, action=Action.VIEW, queryset=None):
+    return get_in_scope_or_404(queryset if queryset is not None else OrgNode.objects.all(), user, action, pk=pk)
+
+
+@login_required
+def tree(request):
+    return render(
+        request,
+        "grid/tree.html",
+        {
+            "nodes": selectors.org_tree_roots(user=request.user),
+            "can_create_community": user_scope(request.user).is_global(Action.MANAGE_TREE),
+        },
+    )
+
+
+@login_required
+def tree_children(request, pk):
+    node = _node_for(request.user, pk)
+    children = selectors.org_node_children(user=request.user, node=node)
+    return render(request, "grid/_tree_nodes.html", {"nodes": children, "parent": node})
+
+
+@login_required
+def node_detail(request, pk):
+    user = request.user
+    node = _node_for(user, pk, queryset=selectors.with_node_counts(OrgNode.objects.select_related("parent")))
+    context = {
+        "node": node,
+        "breadcrumbs": selectors.org_node_breadcrumbs(user=user, node=node),
+        "children": selectors.org_node_children(user=user, node=node),
+        "can_manage": can(user, Action.MANAGE_TREE, node),
+        "can_have_children": node.kind != OrgNodeKind.HUB,
+        "household_filter": _household_filter_for(node),
+    }
+    if context["can_manage"]:
+        context["moves"] = OrgNodeMove.objects.filter(node=node).select_related("old_parent", "new_parent", "moved_by")[
+            :10
+        ]
+    return render(request, "grid/node_detail.html", context)
+
+
+def _household_filter_for(node: OrgNode) -> str:
+    if node.kind == OrgNodeKind.COMPOUND:
+        return f"compound={node.pk}"
+    if node.kind == OrgNodeKind.BUILDING:
+        return f"building={node.pk}"
+    return f"node={node.pk}"
+
+
+def _node_form_page(request, *, form, node, title, submit_label, cancel_url):
+    return render(
+        request,
+        "grid/node_form.html",
+        {"form": form, "node": node, "title": title, "submit_label": submit_label, "cancel_url": cancel_url},
+    )
+
+
+@login_required
+def node_add_child(request, pk):
+    parent = _node_for(request.user, pk, Action.MANAGE_TREE)
+    if parent.kind == OrgNodeKind.HUB:
+        raise Http404
+    form = OrgNodeNameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            child = services.org_node_create(actor=request.user, parent=parent, **form.cleaned_data)
+        except ZhubaoError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("%(name)s was added.") % {"name": child.name})
+            return redirect("grid:node-detail", pk=child.pk)
+    return _node_form_page(
+        request,
+        form=form,
+        node=parent,
+        title=_("Add a node under %(name)s") % {"name": parent.name},
+        submit_label=_("Add"),
+        cancel_url=parent.pk,
+    )
+
+
+@login_required
+def community_create(request):
+    if not user_scope(request.user).is_global(Action.MANAGE_TREE):
+        raise Http404
+    form = OrgNodeNameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            community = services.org_node_create(actor=request.user, parent=None, **form.cleaned_data)
+        except ZhubaoError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("%(name)s was added.") % {"name": community.name})
+            return redirect("grid:node-detail", pk=community.pk)
+    return _node_form_page(
+        request, form=form, node=None, title=_("Add a community"), submit_label=_("Add"), cancel_url=None
+    )
+
+
+@login_required
+def node_rename(request, pk):
+    node = _node_for(request.user, pk, Action.MANAGE_TREE)
+    form = OrgNodeNameForm(request.POST or None, initial={"name": node.name, "code": node.code})
+    title = _("Rename %(name)s") % {"name": node.name}
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.org_node_rename(actor=request.user, node=node, **form.cleaned_data)
+        except ZhubaoError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("The node was renamed."))
+            return redirect("grid:node-detail", pk=node.pk)
+    return _node_form_page(request, form=form, node=node, title=title, submit_label=_("Save"), cancel_url=node.pk)
+
+
+@login_required
+def node_move(request, pk):
+    user = request.user
+    node = _node_for(user, pk, Action.MANAGE_TREE, OrgNode.objects.select_related("parent"))
+    if node.parent_id is None:
+        raise Http404  # a community is a root: there is nowhere to move it
+    targets = selectors.org_node_move_targets(user=user, node=node)
+    form = OrgNodeMoveForm(request.POST or None, targets=targets)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.org_node_move(actor=user, node=node, new_parent=form.cleaned_data["new_parent"])
+        except ZhubaoError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("%(name)s was moved.") % {"name": node.name})
+            return redirect("grid:node-detail", pk=node.pk)
+    return render(request, "grid/node_move.html", {"form": form, "node": node})
+
+
+def _node_confirm(request, pk, *, service, deactivate: bool):
+    node = _node_for(request.user, pk, Action.MANAGE_TREE)
+    error = None
+    if request.method == "POST":
+        try:
+            service(actor=request.user, node=node)
+        except ZhubaoError as exc:
+            error = exc.message
+        else:
+            if deactivate:
+                messages.success(request, _("%(name)s was deactivated.") % {"name": node.name})
+            else:
+                messages.success(request, _("%(name)s was reactivated.") % {"name": node.name})
+            return redirect("grid:node-detail", pk=node.pk)
+    return render(
+        request,
+        "grid/node_confirm.html",
+        {"node": node, "deactivate": deactivate, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def node_deactivate(request, pk):
+    return _node_confirm(request, pk, service=services.org_node_deactivate, deactivate=True)
+
+
+@login_required
+def node_reactivate(request, pk):
+    return _node_confirm(request, pk, service=services.org_node_reactivate, deactivate=False)
+
+
+# --- households -----------------------------------------------------------------------------
+
+
+@login_required
+def household_list(request):
+    user = request.user
+    filter_form = HouseholdFilterForm(request.GET)
+    cleaned = filter_form.cleaned_data if filter_form.is_valid() else {}
+    filters = selectors.HouseholdFilters(
+        compound=cleaned.get("compound"),
+        building=cleaned.get("building"),
+        node=cleaned.get("node"),
+        tag=cleaned.get("tag") or "",
+        care=cleaned.get("care") or "",
+        q=(cleaned.get("q") or "").strip(),
+        status=cleaned.get("status") or "active",
+    )
+    page = Paginator(selectors.household_list(user=user, filters=filters), HOUSEHOLDS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "households": page.object_list,
+        "filters": filters,
+        "choices": selectors.household_filter_choices(user=user),
+        "can_create": has_action(user, Action.EDIT_HOUSEHOLD),
+    }
+    return render(request, "grid/household_list.html", context)
+
+
+@login_required
+def household_detail(request, pk):
+    user = request.user
+    household = selectors.household_detail(user=user, pk=pk)
+    return render(request, "grid/household_detail.html", _household_detail_context(user, household))
+
+
+def _household_detail_context(user, household, revealed=False):
+    return {
+        "household": household,
+        "revealed": revealed,
+        "can_reveal": can(user, Action.REVEAL_PERSONAL_DATA, household),
+        "can_edit": can(user, Action.EDIT_HOUSEHOLD, household),
+    }
+
+
+@login_required
+def household_reveal(request, pk):
+    """Full phone, ID number and care reason, for roles allowed to see them; audited."""
+    household = selectors.household_detail(user=request.user, pk=pk, action=Action.REVEAL_PERSONAL_DATA)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    audit_record(
+        user=request.user,
+        action=AuditEvent.Action.PERSONAL_DATA_VIEWED,
+        obj=household,
+        detail={"fields": ["phone", "id_number", "care_reason"]},
+        request=request,
+    )
+    if request.htmx:
+        return render(request, "grid/_household_personal.html", {"household": household, "revealed": True})
+    context = _household_detail_context(request.user, household, revealed=True)
+    return render(request, "grid/household_detail.html", context)
+
+
+def _household_form(request, data=None, initial=None):
+    user = request.user
+    return HouseholdForm(
+        data,
+        initial=initial,
+        buildings=selectors.household_edit_buildings(user=user),
+        hubs=selectors.household_edit_hubs(user=user),
+        tags=Tag.objects.all(),
+    )
+
+
+@login_required
+def household_create(request):
+    if not has_action(request.user, Action.EDIT_HOUSEHOLD):
+        raise Http404
+    initial = {"resident_count": 1}
+    building_id = request.GET.get("building")
+    if building_id and building_id.isdigit():
+        initial["building"] = int(building_id)
+    form = _household_form(request, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            household = services.household_create(actor=request.user, **form.service_data())
+        except ZhubaoError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("The household was added."))
+            return redirect("grid:household-detail", pk=household.pk)
+    return render(request, "grid/household_form.html", {"form": form, "household": None})
+
+
+@login_required
+def household_edit(request, pk):
+    """Edit a household. The form shows the full phone, ID number and care reason, so opening it is audited."""
+    user = request.user
+    household = selectors.household_detail(user=user, pk=pk, action=Action.EDIT_HOUSEHOLD)
+    if not household.is_active:
+        raise Http404
+    title = household.address
+    if request.method == "POST":
+        form = _household_form(request, request.POST)
+        if form.is_valid():
+            try:
+                services.household_update(actor=user, household=household, **form.service_data())
+            except ZhubaoError as error:
+                apply_service_error(form, error)
+            else:
+                messages.success(request, _("The household was saved."))
+                return redirect("grid:household-detail", pk=household.pk)
+    else:
+        initial = {
+            "building": household.building_id,
+            "hub": household.hub_id,
+            "unit": household.unit,
+            "room": household.room,
+            "head_name": household.head_name,
+            "phone": household.phone,
+            "id_number": household.id_number,
+            "resident_count": household.resident_count,
+            "tags": [tag.pk for tag in household.tags.all()],
+            "is_care": household.is_care,
+            "care_reason": household.care_reason,
+        }
+        form = _household_form(request, initial=initial)
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.PERSONAL_DATA_VIEWED,
+            obj=household,
+            detail={"fields": ["phone", "id_number", "care_reason"], "via": "edit_form"},
+            request=request,
+        )
+    return render(request, "grid/household_form.html", {"form": form, "household": household, "title": title})
+
+
+@login_required
+def household_move_out(request, pk):
+    household = selectors.household_detail(user=request.user, pk=pk, action=Action.EDIT_HOUSEHOLD)
+    if not household.is_active:
+        raise Http404
+    if request.method == "POST":
+        services.household_deactivate(actor=request.user, household=household)
+        messages.success(request, _("The household was recorded as moved out."))
+        return redirect("grid:household-detail", pk=household.pk)
+    return render(request, "grid/household_move_out.html", {"household": household})
+
+
+# --- grids ----------------------------------------------------------------------------------
+
+
+@login_required
+def grid_list(request):
+    filter_form = GridFilterForm(request.GET)
+    cleaned = filter_form.cleaned_data if filter_form.is_valid() else {}
+    filters = selectors.GridFilters(colour=cleaned.get("colour") or "", q=(cleaned.get("q") or "").strip())
+    page = Paginator(selectors.grid_list(user=request.user, filters=filters), GRIDS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "grid/grid_list.html",
+        {"page": page, "grids": page.object_list, "filters": filters, "colours": GridColour.choices},
+    )
+
+
+@login_required
+def grid_detail(request, pk):
+    user = request.user
+    grid = selectors.grid_detail(user=user, pk=pk)
+    context = {
+        "grid": grid,
+        "buildings": selectors.grid_buildings(grid=grid),
+        "posts": selectors.grid_posts(grid=grid),
+        "can_manage": can(user, Action.MANAGE_GRID, grid),
+    }
+    return render(request, "grid/grid_detail.html", context)
+
+
+def _grid_for_manager(request, pk) -> Grid:
+    return get_in_scope_or_404(Grid.objects.select_related("community"), request.user, Action.MANAGE_GRID, pk=pk)
+
+
+@login_required
+def grid_colour(request, pk):
+    grid = _grid_for_manager(request, pk)
+    initial = {"colour": grid.colour, "reason": grid.colour_reason}
+    form = GridColourForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.grid_set_colour(
+                actor=request.user, grid=grid, colour=data["colour"], reason=data["reason"], set_on=data["set_on"]
+            )
+        except ZhubaoError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("The grid colour was saved."))
+            return redirect("grid:grid-detail", pk=grid.pk)
+    return render(request, "grid/grid_colour.html", {"form": form, "grid": grid})
+
+
+@login_required
+def grid_buildings(request, pk):
+    grid = _grid_for_manager(request, pk)
+    choices = selectors.grid_building_choices(user=request.user, grid=grid)
+    form = GridBuildingsForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.grid_set_buildings(actor=request.user, grid=grid, buildings=form.cleaned_data["buildings"])
+        except ZhubaoError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("The grid's buildings were saved."))
+            return redirect("grid:grid-detail", pk=grid.pk)
+    if form.is_bound:
+        selected = {str(value) for value in request.POST.getlist("buildings")}
+    else:
+        selected = {str(building.pk) for building in choices if _belongs_to(building, grid)}
+    return render(
+        request,
+        "grid/grid_buildings.html",
+        {"form": form, "grid": grid, "choices": list(choices), "selected": selected},
+    )
+
+
+def _belongs_to(building: OrgNode, grid: Grid) -> bool:
+    link = getattr(building, "grid_building", None)
+    return link is not None and link.grid_id == grid.pk
+
+
+@login_required
+def grid_post_create(request, pk):
+    grid = _grid_for_manager(request, pk)
+    people = selectors.grid_post_holder_choices(user=request.user)
+    form = GridPostForm(request.POST or None, people=people)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.grid_post_create(actor=request.user, grid=grid, **form.cleaned_data)
+        except ZhubaoError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("The post was added."))
+            return redirect("grid:grid-detail", pk=grid.pk)
+    return render(request, "grid/grid_post_form.html", {"form": form, "grid": grid, "post": None})
+
+
+def _post_for_manager(request, pk) -> GridPost:
+    return get_in_scope_or_404(
+        GridPost.objects.select_related("grid", "holder"), request.user, Action.MANAGE_GRID, pk=pk
+    )
+
+
+@login_required
+def grid_post_fill(request, pk):
+    post = _post_for_manager(request, pk)
+    people = selectors.grid_post_holder_choices(user=request.user)
+    form = GridPostFillForm(request.POST or None, people=people, initial={"holder": post.holder_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.grid_post_fill(actor=request.user, post=post, holder=form.cleaned_data["holder"])
+        except ZhubaoError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, _("The post was filled."))
+            return redirect("grid:grid-detail", pk=post.grid_id)
+    return render(request, "grid/grid_post_form.html", {"form": form, "grid": post.grid, "post": post})
+
+
+@login_required
+def grid_post_vacate(request, pk):
+    post = _post_for_manager(request, pk)
+    if request.method == "POST":
+        services.grid_post_vacate(actor=request.user, post=post)
+        messages.success(request, _("The post is now vacant."))
+        return redirect("grid:grid-detail", pk=post.grid_id)
+    return render(request, "grid/grid_post_vacate.html", {"post": post, "grid": post.grid})

@@ -1,0 +1,177 @@
+"""/api/v1/grids/: grids with buildings, posts, counts and colour; managed by staff and admins."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from grid.models import Grid, GridBuilding, GridPostType
+from grid.services import grid_post_create
+from tests.api.helpers import ids, results
+from tests.factories import BuildingFactory, HouseholdFactory, make_grid
+
+LIST = "/api/v1/grids/"
+
+
+def detail(grid, suffix=""):
+    return f"{LIST}{grid.pk}/{suffix}"
+
+
+@pytest.mark.parametrize(
+    "username, expected",
+    [
+        ("admin", {"grid1", "grid2", "other_grid"}),
+        ("staff", {"grid1", "grid2"}),
+        ("leader", {"grid1", "grid2"}),
+        ("cadre1", {"grid1"}),
+        ("cadre2", {"grid2"}),
+        ("gridworker", {"grid1"}),
+        ("other_staff", {"other_grid"}),
+        ("dept", set()),
+        ("nobody", set()),
+    ],
+)
+def test_each_role_lists_exactly_the_grids_of_its_buildings(org, api, username, expected):
+    response = api(getattr(org.users, username)).get(LIST)
+    assert ids(response) == {getattr(org, name).pk for name in expected}
+
+
+@pytest.mark.parametrize("username", ["cadre2", "other_staff", "nobody"])
+def test_a_grid_outside_the_scope_is_404(org, api, username):
+    assert api(getattr(org.users, username)).get(detail(org.grid1)).status_code == 404
+
+
+def test_a_grid_shows_buildings_posts_and_counts(org, api):
+    grid_post_create(
+        actor=None, grid=org.grid1, post_type=GridPostType.A, title="专职网格员", holder=org.users.gridworker
+    )
+    grid_post_create(actor=None, grid=org.grid1, post_type=GridPostType.B, title="楼栋长")
+    HouseholdFactory(building=org.building1, room="102")
+    row = api(org.users.cadre1).get(detail(org.grid1)).json()
+    assert row["buildings"] == [org.building1.pk]
+    assert row["household_count"] == 2
+    assert row["vacant_post_count"] == 1
+    posts = {post["title"]: post for post in row["posts"]}
+    assert posts["专职网格员"]["holder"] == org.users.gridworker.pk
+    assert posts["专职网格员"]["holder_name"] == org.users.gridworker.display_name
+    assert posts["专职网格员"]["is_vacant"] is False
+    assert posts["楼栋长"] == {**posts["楼栋长"], "holder": None, "holder_name": "", "is_vacant": True}
+
+
+def test_grid_list_queries_do_not_grow_with_grids_posts_and_buildings(org, api):
+    client = api(org.users.staff)
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(LIST).status_code == 200
+        return len(captured.captured_queries)
+
+    few = count_queries()
+    for n in range(5):
+        building = BuildingFactory(parent=org.compound1)
+        grid = make_grid(community=org.community, code=f"1{n}", buildings=[building])
+        grid_post_create(actor=None, grid=grid, post_type=GridPostType.A, title="网格员", holder=org.users.gridworker)
+        grid_post_create(actor=None, grid=grid, post_type=GridPostType.B, title="楼栋长")
+    assert count_queries() == few
+
+
+def test_grids_filter_by_community_and_colour_and_order_by_household_count(org, api):
+    client = api(org.users.admin)
+    client.post(detail(org.grid2, "colour/"), {"colour": "red", "reason": "独居老人多"}, format="json")
+    assert ids(client.get(LIST, {"colour": "red"})) == {org.grid2.pk}
+    assert ids(client.get(LIST, {"community": org.other_community.pk})) == {org.other_grid.pk}
+    HouseholdFactory(building=org.building2, room="202")
+    first = results(client.get(LIST, {"community": org.community.pk, "ordering": "-household_count"}))[0]
+    assert first["id"] == org.grid2.pk
+
+
+# --- Writes --------------------------------------------------------------------------------------
+
+
+def test_staff_creates_a_grid_with_buildings(org, api):
+    building = BuildingFactory(name="3号楼党小组", parent=org.compound1)
+    payload = {"community": org.community.pk, "name": "第03网格", "code": "03", "buildings": [building.pk]}
+    response = api(org.users.staff).post(LIST, payload, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["buildings"] == [building.pk]
+    assert GridBuilding.objects.get(building=building).grid_id == response.json()["id"]
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"community": "other_community"}, "community"),
+        ({"buildings": ["other_building"]}, "buildings"),
+        ({"buildings": [999_999]}, "buildings"),
+        ({"code": "01"}, None),  # grid1's code in this community
+        ({"name": ""}, "name"),
+    ],
+)
+def test_a_bad_grid_payload_is_a_400_and_creates_nothing(org, api, change, field):
+    named = {"other_community": org.other_community.pk, "other_building": org.other_building.pk}
+    payload = {"community": org.community.pk, "name": "第03网格", "code": "03", "buildings": []}
+    for key, value in change.items():
+        payload[key] = [named.get(v, v) for v in value] if isinstance(value, list) else named.get(value, value)
+    before = Grid.objects.count()
+    response = api(org.users.staff).post(LIST, payload, format="json")
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {"code", "message", "fields"}
+    if field:
+        assert field in response.json()["fields"]
+    assert Grid.objects.count() == before
+
+
+@pytest.mark.parametrize("username", ["cadre1", "leader", "gridworker", "nobody"])
+def test_roles_that_do_not_manage_grids_cannot_create_one(org, api, username):
+    payload = {"community": org.community.pk, "name": "第03网格", "code": "03"}
+    assert api(getattr(org.users, username)).post(LIST, payload, format="json").status_code == 403
+    assert not Grid.objects.filter(code="03").exists()
+
+
+def test_staff_renames_a_grid_and_sets_its_buildings(org, api):
+    building = BuildingFactory(parent=org.compound1)
+    response = api(org.users.staff).patch(
+        detail(org.grid1), {"name": "阳光网格", "buildings": [org.building1.pk, building.pk]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["name"] == "阳光网格"
+    assert response.json()["buildings"] == sorted([org.building1.pk, building.pk])
+
+
+def test_a_patch_that_fails_on_buildings_keeps_the_old_name(org, api):
+    response = api(org.users.staff).patch(
+        detail(org.grid1), {"name": "阳光网格", "buildings": [org.other_building.pk]}, format="json"
+    )
+    assert response.status_code == 400
+    org.grid1.refresh_from_db()
+    assert org.grid1.name != "阳光网格"
+
+
+def test_staff_colours_a_grid_with_a_reason(org, api):
+    client = api(org.users.staff)
+    refused = client.post(detail(org.grid1, "colour/"), {"colour": "yellow"}, format="json")
+    assert refused.status_code == 400
+    assert "colour_reason" in refused.json()["fields"]
+    response = client.post(detail(org.grid1, "colour/"), {"colour": "yellow", "reason": "楼道堆物"}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["colour"], response.json()["colour_reason"]) == ("yellow", "楼道堆物")
+    assert response.json()["colour_set_on"] == timezone.localdate().isoformat()
+    dated = client.post(detail(org.grid1, "colour/"), {"colour": "green", "set_on": "2026-01-05"}, format="json")
+    assert dated.json()["colour_set_on"] == datetime.date(2026, 1, 5).isoformat()
+
+
+@pytest.mark.parametrize("username", ["cadre1", "gridworker", "cadre2", "other_staff", "leader", "nobody"])
+def test_grid_writes_by_users_who_do_not_manage_it_are_404(org, api, username):
+    client = api(getattr(org.users, username))
+    assert client.patch(detail(org.grid1), {"name": "改名"}, format="json").status_code == 404
+    response = client.post(detail(org.grid1, "colour/"), {"colour": "red", "reason": "x"}, format="json")
+    assert response.status_code == 404
+    org.grid1.refresh_from_db()
+    assert (org.grid1.name, org.grid1.colour) == ("第01网格", "green")
+
+
+def test_grids_cannot_be_deleted(org, api):
+    assert api(org.users.admin).delete(detail(org.grid1)).status_code == 405
+    assert Grid.objects.filter(pk=org.grid1.pk).exists()

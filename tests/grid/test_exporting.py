@@ -1,0 +1,170 @@
+"""Exporting a workbook: the import format, only what the user may see, personal data masked."""
+
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from accounts.models import Role
+from core.models import AuditEvent
+from grid.exporting import TEMPLATE_PATH, workbook_export
+from grid.importing import workbook_import
+from grid.importing.layout import DATA_SHEETS, SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_README, SHEET_TREE
+from grid.models import Household, Tag
+from grid.services import grid_post_create, household_update
+from tests.factories import HouseholdFactory, UserFactory, grant
+from tests.grid.workbooks import data_snapshot, read_sheets
+
+
+def export_sheets(user, tmp_path=None):
+    with workbook_export(user=user) as target:
+        return read_sheets(target.read())
+
+
+def all_cells(sheets) -> set:
+    return {value for rows in sheets.values() for row in rows for value in row.values() if value not in (None, "")}
+
+
+def test_the_export_has_the_import_format(org):
+    with workbook_export(user=org.users.staff) as target:
+        workbook = load_workbook(target, read_only=True)
+        assert workbook.sheetnames == [SHEET_README, *(sheet.name for sheet in DATA_SHEETS)]
+        for sheet in DATA_SHEETS:
+            header = next(workbook[sheet.name].iter_rows(max_row=1, values_only=True))
+            assert list(header) == sheet.headers
+
+
+def test_the_export_masks_every_phone_and_id_number(org):
+    sheets = export_sheets(org.users.staff)
+    households = sheets[SHEET_HOUSEHOLDS]
+    assert len(households) == 2
+    for row in households:
+        assert "****" in row["联系电话"] and "**********" in row["身份证号"]
+    stored = set(Household.objects.values_list("phone", flat=True)) | set(
+        Household.objects.values_list("id_number", flat=True)
+    )
+    assert not stored & all_cells(sheets)
+    first = next(row for row in households if row["门牌号"] == "101")
+    assert first["联系电话"] == org.household1.phone[:3] + "****" + org.household1.phone[-4:]
+
+
+def test_the_export_holds_only_the_users_subtree(org):
+    staff = export_sheets(org.users.staff)
+    assert {row["社区"] for rows in staff.values() for row in rows} == {"北苑社区"}
+    assert {row["门牌号"] for row in staff[SHEET_HOUSEHOLDS]} == {"101", "201"}
+    other = export_sheets(org.users.other_staff)
+    assert {row["社区"] for rows in other.values() for row in rows} == {"南湖社区"}
+    assert not {"北苑社区", "阳光小区党支部", "和平小区党支部", org.household1.head_name} & all_cells(other)
+    assert [row["门牌号"] for row in other[SHEET_HOUSEHOLDS]] == ["901"]
+
+
+def test_a_compound_level_grant_exports_full_paths_of_its_compound_only(org):
+    keeper = UserFactory(username="compoundstaff")
+    grant(keeper, Role.COMMUNITY_STAFF, node=org.compound1)
+    sheets = export_sheets(keeper)
+    assert [list(row.values()) for row in sheets[SHEET_TREE]] == [["北苑社区", "阳光小区党支部", "1号楼党小组", "张建国中心户"]]
+    assert [row["门牌号"] for row in sheets[SHEET_HOUSEHOLDS]] == ["101"]
+
+
+def test_a_user_without_the_export_action_exports_nothing(org):
+    sheets = export_sheets(org.users.cadre1)
+    assert all(rows == [] for rows in sheets.values())
+
+
+def test_tree_rows_are_the_leaves_of_the_tree(org):
+    rows = [[cell or "" for cell in row.values()] for row in export_sheets(org.users.staff)[SHEET_TREE]]
+    assert rows == [
+        ["北苑社区", "阳光小区党支部", "1号楼党小组", "张建国中心户"],
+        ["北苑社区", "和平小区党支部", "2号楼党小组", ""],
+    ]
+
+
+def test_grids_and_posts_are_exported_with_their_buildings_and_holders(org):
+    grid_post_create(actor=None, grid=org.grid1, post_type="A", title="专职网格员", holder=org.users.gridworker)
+    grid_post_create(actor=None, grid=org.grid1, post_type="B", title="楼栋长")
+    sheets = export_sheets(org.users.staff)
+    grids = {row["网格编码"]: row for row in sheets[SHEET_GRIDS]}
+    assert grids["01"]["包含楼栋"] == "阳光小区党支部/1号楼党小组"
+    assert grids["01"]["颜色"] == "绿"
+    assert [(row["网格编码"], row["岗位类型"], row["在岗人员用户名"]) for row in sheets[SHEET_POSTS]] == [
+        ("01", "A", "gridworker"),
+        ("01", "B", None),
+    ]
+
+
+def test_an_export_is_audited(org):
+    with workbook_export(user=org.users.staff):
+        pass
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORTED)
+    assert event.user == org.users.staff
+    assert event.detail["rows"][SHEET_HOUSEHOLDS] == 2
+
+
+def test_an_export_runs_the_same_number_of_queries_for_ten_times_the_households(org):
+    def count_queries():
+        with CaptureQueriesContext(connection) as context, workbook_export(user=org.users.staff):
+            pass
+        return len(context.captured_queries)
+
+    count_queries()  # the user's scope is read once and kept on the user object
+    few = count_queries()
+    for number in range(20):
+        HouseholdFactory(building=org.building2, room=f"3{number:02d}", tags=Tag.objects.filter(code="veteran"))
+    assert count_queries() == few
+
+
+def test_round_trip_export_then_import_changes_nothing(org, tmp_path):
+    household_update(
+        actor=None,
+        household=org.household1,
+        tags=Tag.objects.filter(name__in=["独居老人", "低保户"]),
+        is_care=True,
+        care_reason="独居，需每周联系",
+    )
+    HouseholdFactory(building=org.building1, unit="", room="0102", resident_count=1)
+    grid_post_create(actor=None, grid=org.grid1, post_type="A", title="专职网格员", holder=org.users.gridworker)
+    grid_post_create(actor=None, grid=org.grid1, post_type="B", title="楼栋长")
+    grid_post_create(actor=None, grid=org.grid1, post_type="B", title="楼栋长", holder=org.users.cadre1)
+    before = data_snapshot()
+    path = tmp_path / "export.xlsx"
+    with workbook_export(user=org.users.staff) as target:
+        path.write_bytes(target.read())
+    outcome = workbook_import(actor=org.users.staff, source=path)
+    assert outcome.ok, outcome.error_dicts()
+    assert data_snapshot() == before
+    assert all(entry["created"] == 0 and entry["updated"] == 0 for entry in outcome.summary["sheets"])
+
+
+def test_round_trip_works_for_a_compound_level_grant_too(org, tmp_path):
+    keeper = UserFactory(username="compoundstaff")
+    grant(keeper, Role.COMMUNITY_STAFF, node=org.compound1)
+    before = data_snapshot()
+    path = tmp_path / "export.xlsx"
+    with workbook_export(user=keeper) as target:
+        path.write_bytes(target.read())
+    outcome = workbook_import(actor=keeper, source=path)
+    assert outcome.ok, outcome.error_dicts()
+    assert data_snapshot() == before
+
+
+# --- the template -------------------------------------------------------------------------------
+
+
+def test_the_shipped_template_has_the_readme_and_the_four_sheets_with_examples():
+    workbook = load_workbook(TEMPLATE_PATH)
+    assert workbook.sheetnames == [SHEET_README, *(sheet.name for sheet in DATA_SHEETS)]
+    readme = "\n".join(str(cell) for row in workbook[SHEET_README].iter_rows(values_only=True) for cell in row if cell)
+    for sheet in DATA_SHEETS:
+        assert [cell.value for cell in workbook[sheet.name][1]] == sheet.headers
+        assert workbook[sheet.name].max_row >= 3
+        for header in sheet.headers:
+            assert header in readme
+
+
+def test_the_command_writes_the_template(tmp_path):
+    target = tmp_path / "template.xlsx"
+    call_command("make_import_template", output=str(target))
+    written = load_workbook(target)
+    shipped = load_workbook(TEMPLATE_PATH)
+    for name in shipped.sheetnames:
+        assert list(written[name].values) == list(shipped[name].values)

@@ -1,0 +1,199 @@
+"""The import and export pages: upload, job progress (htmx), template and export downloads."""
+
+import io
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from grid import import_views
+from grid.exporting import TEMPLATE_PATH
+from grid.importing import import_job_create, import_job_run, progress_key
+from grid.importing.layout import SHEET_HOUSEHOLDS
+from grid.models import Household, ImportJob
+from tests.grid.workbooks import household_row, read_sheets, write_workbook
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Record the job ids the upload enqueues instead of sending them to a broker."""
+    sent = []
+    from grid.tasks import import_run
+
+    monkeypatch.setattr(import_run, "delay", lambda job_id: sent.append(job_id))
+    return sent
+
+
+@pytest.fixture
+def good_file(tmp_path):
+    path = write_workbook(tmp_path / "台账.xlsx", {SHEET_HOUSEHOLDS: [household_row(room="611")]})
+    return lambda: SimpleUploadedFile("台账.xlsx", path.read_bytes())
+
+
+@pytest.fixture
+def staff_job(org, good_file):
+    return import_job_create(actor=org.users.staff, uploaded_file=good_file())
+
+
+def test_the_import_page_shows_the_form_the_template_link_and_recent_jobs(org, login, staff_job):
+    response = login(org.users.staff).get(reverse("imports:index"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'type="file"' in page and reverse("imports:template") in page and reverse("imports:export") in page
+    assert reverse("imports:job-detail", kwargs={"pk": staff_job.pk}) in page and "台账.xlsx" in page
+
+
+def test_the_import_page_lists_only_the_users_own_jobs(org, login, staff_job):
+    page = login(org.users.other_staff).get(reverse("imports:index")).content.decode()
+    assert reverse("imports:job-detail", kwargs={"pk": staff_job.pk}) not in page
+
+
+def test_the_import_page_runs_a_fixed_number_of_queries(org, login, good_file, django_assert_max_num_queries):
+    client = login(org.users.staff)
+    for _ in range(5):
+        import_job_create(actor=org.users.staff, uploaded_file=good_file())
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("imports:index")).status_code == 200
+
+
+@pytest.mark.parametrize("username", ["cadre1", "gridworker", "nobody", "dept"])
+def test_users_who_may_neither_import_nor_export_get_404(org, login, username):
+    client = login(getattr(org.users, username))
+    for name in ("imports:index", "imports:template", "imports:export"):
+        assert client.get(reverse(name)).status_code == 404
+
+
+def test_a_bureau_leader_may_export_but_not_import(org, login, good_file):
+    client = login(org.users.leader)
+    page = client.get(reverse("imports:index")).content.decode()
+    assert reverse("imports:export") in page and 'type="file"' not in page
+    assert client.get(reverse("imports:export")).status_code == 200
+    assert client.get(reverse("imports:template")).status_code == 404
+    assert client.post(reverse("imports:index"), {"file": good_file()}).status_code == 404
+    assert not ImportJob.objects.exists()
+
+
+def test_anonymous_users_are_sent_to_log_in(client):
+    response = client.get(reverse("imports:index"))
+    assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+
+
+# --- upload -------------------------------------------------------------------------------------
+
+
+def test_uploading_a_workbook_creates_a_job_enqueues_it_on_commit_and_shows_its_page(
+    org, login, good_file, enqueued, django_capture_on_commit_callbacks
+):
+    client = login(org.users.staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("imports:index"), {"file": good_file()})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("imports:job-detail", kwargs={"pk": job.pk})
+    assert (job.created_by, job.original_name, job.status) == (org.users.staff, "台账.xlsx", ImportJob.Status.PENDING)
+    assert enqueued == [job.pk]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("居民户.xls", b"\xd0\xcf\x11\xe0"), ("居民户.csv", b"a,b"), ("居民户.xlsx", b"plain text")],
+)
+def test_a_file_that_is_not_xlsx_is_refused_with_a_clear_message(org, login, enqueued, name, content):
+    response = login(org.users.staff).post(reverse("imports:index"), {"file": SimpleUploadedFile(name, content)})
+    assert response.status_code == 400
+    assert ".xlsx" in response.content.decode()
+    assert not ImportJob.objects.exists() and enqueued == []
+
+
+def test_a_file_over_20_mb_is_refused_with_a_clear_message(org, login, enqueued, monkeypatch):
+    monkeypatch.setattr(import_views, "MAX_UPLOAD_BYTES", 1024)
+    big = SimpleUploadedFile("大.xlsx", b"PK\x03\x04" + b"0" * 200_000)
+    response = login(org.users.staff).post(reverse("imports:index"), {"file": big})
+    assert response.status_code == 400
+    assert "20 MB" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_submitting_without_a_file_shows_the_form_again(org, login):
+    response = login(org.users.staff).post(reverse("imports:index"), {})
+    assert response.status_code == 400 and not ImportJob.objects.exists()
+
+
+# --- the job page and its progress partial ------------------------------------------------------
+
+
+def test_a_pending_job_polls_its_progress_every_second(org, login, staff_job):
+    client = login(org.users.staff)
+    page = client.get(reverse("imports:job-detail", kwargs={"pk": staff_job.pk})).content.decode()
+    assert 'hx-trigger="every 1s"' in page
+    assert reverse("imports:job-progress", kwargs={"pk": staff_job.pk}) in page
+
+
+def test_a_running_job_shows_its_phase_and_a_progress_bar(org, login, staff_job):
+    ImportJob.objects.filter(pk=staff_job.pk).update(status=ImportJob.Status.RUNNING)
+    cache.set(progress_key(staff_job.pk), {"phase": "writing", "processed": 1500, "total": 2000})
+    response = login(org.users.staff).get(
+        reverse("imports:job-progress", kwargs={"pk": staff_job.pk}), HTTP_HX_REQUEST="true"
+    )
+    page = response.content.decode()
+    assert 'class="progress"' in page and "width: 75%" in page and 'aria-valuenow="75"' in page
+    assert 'hx-trigger="every 1s"' in page
+    assert "<html" not in page  # a partial
+
+
+def test_a_finished_job_stops_polling_and_shows_the_counts_per_sheet(org, login, staff_job):
+    import_job_run(job_id=staff_job.pk)
+    page = login(org.users.staff).get(reverse("imports:job-progress", kwargs={"pk": staff_job.pk})).content.decode()
+    assert "hx-trigger" not in page
+    assert SHEET_HOUSEHOLDS in page and Household.objects.filter(room="611").exists()
+
+
+def test_a_failed_job_shows_the_error_table_with_sheet_row_and_column(org, login, tmp_path):
+    path = write_workbook(tmp_path / "bad.xlsx", {SHEET_HOUSEHOLDS: [household_row(room="612", phone="12345")]})
+    job = import_job_create(actor=org.users.staff, uploaded_file=SimpleUploadedFile("bad.xlsx", path.read_bytes()))
+    import_job_run(job_id=job.pk)
+    page = login(org.users.staff).get(reverse("imports:job-detail", kwargs={"pk": job.pk})).content.decode()
+    assert "hx-trigger" not in page
+    assert "<td class=\"text-nowrap\">居民户</td><td class=\"text-end\">2</td><td class=\"text-nowrap\">联系电话</td>" in page
+    assert not Household.objects.filter(room="612").exists()
+
+
+@pytest.mark.parametrize("username", ["cadre2", "other_staff", "leader", "nobody"])
+@pytest.mark.parametrize("name", ["imports:job-detail", "imports:job-progress"])
+def test_another_users_job_pages_are_404(org, login, staff_job, username, name):
+    client = login(getattr(org.users, username))
+    assert client.get(reverse(name, kwargs={"pk": staff_job.pk})).status_code == 404
+
+
+def test_a_system_admin_may_see_any_job(org, login, staff_job):
+    assert login(org.users.admin).get(reverse("imports:job-detail", kwargs={"pk": staff_job.pk})).status_code == 200
+
+
+def test_a_job_that_does_not_exist_is_404(org, login):
+    assert login(org.users.staff).get(reverse("imports:job-detail", kwargs={"pk": 999_999})).status_code == 404
+
+
+# --- downloads ----------------------------------------------------------------------------------
+
+
+def test_the_template_downloads_as_the_shipped_workbook(org, login):
+    response = login(org.users.staff).get(reverse("imports:template"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"]
+    assert b"".join(response.streaming_content) == TEMPLATE_PATH.read_bytes()
+
+
+def test_the_export_downloads_a_masked_workbook_of_the_users_subtree(org, login):
+    response = login(org.users.staff).get(reverse("imports:export"))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    sheets = read_sheets(io.BytesIO(b"".join(response.streaming_content)))
+    assert {row["社区"] for row in sheets[SHEET_HOUSEHOLDS]} == {"北苑社区"}
+    assert all("****" in row["联系电话"] for row in sheets[SHEET_HOUSEHOLDS])
+
+
+def test_the_other_communitys_staff_exports_none_of_this_community(org, login):
+    response = login(org.users.other_staff).get(reverse("imports:export"))
+    sheets = read_sheets(io.BytesIO(b"".join(response.streaming_content)))
+    assert all(row["社区"] == "南湖社区" for rows in sheets.values() for row in rows)

@@ -1,0 +1,181 @@
+"""seed_demo: the documented logins, the shape of the demo community, idempotency."""
+
+import io
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.http import Http404
+
+from accounts.models import Department, Role, RoleGrant, User
+from core.access import Action, get_in_scope_or_404, scope
+from grid.models import Grid, GridBuilding, GridColour, GridPost, Household, OrgNode, OrgNodeKind, id_number_is_valid
+from liaison.models import WorkGroup, WorkGroupMembership, WorkTeam
+
+pytestmark = pytest.mark.django_db
+
+DEMO_PASSWORD = "demo-pass-2024"
+
+
+def seed(households=200, **kwargs):
+    call_command("seed_demo", password=DEMO_PASSWORD, households=households, stdout=kwargs.pop("stdout", None))
+
+
+def counts():
+    models = [
+        User, RoleGrant, Department, OrgNode, Household, Household.tags.through, Grid, GridBuilding, GridPost,
+        WorkTeam, WorkGroup, WorkGroupMembership,
+    ]  # fmt: skip
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def active_grants(username):
+    return RoleGrant.objects.active().filter(user__username=username).select_related("org_node", "grid", "department")
+
+
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker):
+    """Seed once for the module, inside a transaction rolled back at the end; each test
+    runs in its own savepoint on top of it (pytest-django's ``db``)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        seed()
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def seeded(seeded_once, db):
+    return None
+
+
+def test_documented_logins_exist_with_the_demo_password(seeded, client):
+    for username in ["admin", "leader", "grouplead", "staff", "gridworker", "dept", "cadre1", "cadre2", "cadre30"]:
+        assert client.login(username=username, password=DEMO_PASSWORD), username
+        client.logout()
+
+
+def test_admin_is_a_global_system_admin_and_a_django_superuser(seeded):
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
+    assert [(g.role, g.org_node_id) for g in active_grants("admin")] == [(Role.SYSTEM_ADMIN, None)]
+
+
+def test_leader_staff_grouplead_gridworker_and_dept_hold_their_documented_roles(seeded):
+    community = OrgNode.objects.get(parent=None, name="北苑社区")
+    assert {(g.role, g.org_node) for g in active_grants("leader")} == {(Role.BUREAU_LEADER, community)}
+    assert {(g.role, g.org_node) for g in active_grants("staff")} == {(Role.COMMUNITY_STAFF, community)}
+    (lead_grant,) = active_grants("grouplead")
+    assert lead_grant.role == Role.WORK_GROUP_LEADER and lead_grant.org_node.kind == OrgNodeKind.COMPOUND
+    assert WorkGroup.objects.get(leader__username="grouplead").compound == lead_grant.org_node
+    (worker_grant,) = active_grants("gridworker")
+    assert worker_grant.role == Role.GRID_WORKER
+    assert GridPost.objects.filter(grid=worker_grant.grid, holder__username="gridworker", post_type="A").exists()
+    (dept_grant,) = active_grants("dept")
+    assert dept_grant.role == Role.DEPARTMENT_HANDLER and dept_grant.department.name == "城管局"
+
+
+def test_cadre1_and_cadre2_work_in_different_compounds_and_work_groups(seeded):
+    def compounds_of(username):
+        grants = active_grants(username)
+        assert grants and all(g.role == Role.CADRE and g.org_node.kind == OrgNodeKind.BUILDING for g in grants)
+        return {g.org_node.parent_id for g in grants}
+
+    assert compounds_of("cadre1").isdisjoint(compounds_of("cadre2"))
+    group1 = WorkGroupMembership.objects.get(cadre__username="cadre1", left_on=None).group_id
+    group2 = WorkGroupMembership.objects.get(cadre__username="cadre2", left_on=None).group_id
+    assert group1 != group2
+
+
+def test_cadre2_cannot_reach_a_household_of_cadre1s_building(seeded):
+    cadre1_building = active_grants("cadre1")[0].org_node
+    household = Household.objects.filter(building=cadre1_building).first()
+    cadre2 = User.objects.get(username="cadre2")
+    assert not scope(Household.objects.filter(building=cadre1_building), cadre2, Action.VIEW).exists()
+    with pytest.raises(Http404):
+        get_in_scope_or_404(Household.objects.all(), cadre2, Action.VIEW, pk=household.pk)
+
+
+def test_the_work_team_has_four_groups_each_paired_with_a_compound_and_thirty_cadres(seeded):
+    team = WorkTeam.objects.get()
+    assert (team.bureau_name, team.name, team.leader.username) == ("市住房和城乡建设局", "筑堡工作队", "leader")
+    groups = WorkGroup.objects.filter(team=team)
+    assert groups.count() == 4
+    assert len({group.compound_id for group in groups}) == 4
+    assert User.objects.filter(username__regex=r"^cadre\d+$").count() == 30
+    assert RoleGrant.objects.active().filter(role=Role.CADRE).values("user").distinct().count() == 30
+
+
+def test_the_tree_has_six_compounds_forty_buildings_and_some_hubs(seeded):
+    community = OrgNode.objects.get(parent=None, name="北苑社区")
+    tree = community.get_descendants()
+    assert tree.filter(kind=OrgNodeKind.COMPOUND).count() == 6
+    assert tree.filter(kind=OrgNodeKind.BUILDING).count() == 40
+    assert 3 <= tree.filter(kind=OrgNodeKind.HUB).count() <= 10
+    assert Household.objects.filter(hub__isnull=False).exists()
+
+
+def test_households_are_believable_and_stamped_with_their_compound_and_community(seeded):
+    households = list(Household.objects.select_related("building"))
+    assert len(households) == 200
+    assert all(re.fullmatch(r"1\d{10}", h.phone) for h in households)
+    assert all(id_number_is_valid(h.id_number) for h in households)
+    assert len({h.phone for h in households}) == 200 and len({h.id_number for h in households}) == 200
+    assert all(h.compound_id == h.building.parent_id for h in households)
+    assert {h.community_id for h in households} == {OrgNode.objects.get(name="北苑社区").pk}
+    care = [h for h in households if h.is_care]
+    assert len(care) == 10  # 5 %
+    assert all(h.care_reason and h.tags.exists() for h in care[:3])
+
+
+def test_twelve_grids_cover_every_building_with_exactly_three_vacant_posts(seeded):
+    assert Grid.objects.count() == 12
+    assert GridBuilding.objects.count() == 40
+    vacant = GridPost.objects.filter(holder__isnull=True)
+    assert vacant.count() == 3
+    assert set(vacant.values_list("post_type", flat=True)) == {"A"}
+    assert set(GridPost.objects.values_list("post_type", flat=True)) == {"A", "B", "C"}
+
+
+def test_grids_are_mostly_green_with_one_red_and_two_yellow_with_reasons(seeded):
+    colours = list(Grid.objects.values_list("colour", "colour_reason"))
+    assert sum(colour == GridColour.RED for colour, _reason in colours) == 1
+    assert sum(colour == GridColour.YELLOW for colour, _reason in colours) == 2
+    assert all(reason for colour, reason in colours if colour != GridColour.GREEN)
+
+
+def test_four_departments_exist(seeded):
+    assert set(Department.objects.values_list("name", flat=True)) == {"城管局", "房产局", "供暖公司", "信访办"}
+
+
+def test_running_it_twice_creates_nothing_twice(seeded):
+    before = counts()
+    seed()
+    assert counts() == before
+
+
+def test_a_second_run_sets_the_new_password(seeded, client):
+    call_command("seed_demo", password="another-demo-pass", households=200)
+    assert client.login(username="cadre1", password="another-demo-pass")
+
+
+def test_it_prints_the_table_of_logins(seeded):
+    out = io.StringIO()
+    seed(stdout=out)
+    text = out.getvalue()
+    for username in ["admin", "leader", "grouplead", "staff", "gridworker", "dept", "cadre1", "cadre2"]:
+        assert re.search(rf"^\s+{username}\s", text, re.MULTILINE), username
+
+
+def test_a_password_is_required(seeded, monkeypatch):
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    User.objects.filter(username="cadre1").update(password="unchanged")
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+    assert User.objects.get(username="cadre1").password == "unchanged"
+
+
+def test_a_full_size_run_fills_the_community_up_to_two_thousand_households_about_five_percent_in_care(seeded):
+    seed(households=2000)  # on top of the 200 of the module: the same addresses come first
+    assert Household.objects.count() == 2000
+    assert 90 <= Household.objects.filter(is_care=True).count() <= 115

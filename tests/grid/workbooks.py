@@ -1,0 +1,146 @@
+"""Helpers for the import/export tests: write small workbooks, read exports, count rows."""
+
+import io
+
+from openpyxl import Workbook, load_workbook
+
+from accounts.models import RoleGrant
+from grid.importing.layout import GRIDS, HOUSEHOLDS, POSTS, TREE, SHEETS_BY_NAME
+from grid.models import Grid, GridBuilding, GridPost, Household, OrgNode
+from tests.factories import valid_id_number
+
+
+def write_workbook(path, sheets: dict[str, list[list]], headers: dict[str, list] | None = None):
+    """A workbook with one sheet per entry: the standard header row, then the rows given."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        worksheet = workbook.create_sheet(name)
+        header = (headers or {}).get(name, SHEETS_BY_NAME[name].headers if name in SHEETS_BY_NAME else None)
+        if header is not None:
+            worksheet.append(header)
+        for row in rows:
+            worksheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def tree_row(community="北苑社区", compound="", building="", hub=""):
+    return [community, compound, building, hub]
+
+
+def household_row(**values):
+    """A valid row for a new household in 北苑社区 / 阳光小区党支部 / 1号楼党小组."""
+    row = {
+        "community": "北苑社区",
+        "compound": "阳光小区党支部",
+        "building": "1号楼党小组",
+        "unit": "1",
+        "room": "301",
+        "head_name": "孙立新",
+        "phone": "13900001111",
+        "id_number": valid_id_number(77),
+        "resident_count": 2,
+        "tags": "",
+        "is_care": "否",
+        "care_reason": "",
+        "hub": "",
+    }
+    row.update(values)
+    return [row[column.key] for column in HOUSEHOLDS.columns]
+
+
+def grid_row(**values):
+    row = {"community": "北苑社区", "code": "03", "name": "第三网格", "colour": "绿", "colour_reason": "", "buildings": ""}
+    row.update(values)
+    return [row[column.key] for column in GRIDS.columns]
+
+
+def post_row(**values):
+    row = {"community": "北苑社区", "code": "01", "post_type": "A", "title": "专职网格员", "holder": ""}
+    row.update(values)
+    return [row[column.key] for column in POSTS.columns]
+
+
+def read_sheets(content) -> dict[str, list[dict]]:
+    """An exported workbook (bytes or path) as {sheet: [ {header: value} ]} for the data sheets."""
+    source = io.BytesIO(content) if isinstance(content, bytes) else content
+    workbook = load_workbook(source, read_only=True)
+    result = {}
+    for name in workbook.sheetnames:
+        if name not in SHEETS_BY_NAME:
+            continue
+        rows = list(workbook[name].iter_rows(values_only=True))
+        header = list(rows[0])
+        result[name] = [
+            dict(zip(header, list(row) + [None] * (len(header) - len(row)), strict=True))
+            for row in rows[1:]
+            if any(cell not in (None, "") for cell in row)
+        ]
+    workbook.close()
+    return result
+
+
+def row_counts() -> dict[str, int]:
+    """How many rows each table the import writes holds (to prove nothing was written)."""
+    return {
+        "nodes": OrgNode.objects.count(),
+        "households": Household.objects.count(),
+        "household_tags": Household.tags.through.objects.count(),
+        "grids": Grid.objects.count(),
+        "grid_buildings": GridBuilding.objects.count(),
+        "posts": GridPost.objects.count(),
+        "grants": RoleGrant.objects.count(),
+    }
+
+
+def data_snapshot() -> dict:
+    """Everything an import may change, as comparable values (ids included)."""
+    return {
+        "nodes": list(OrgNode.objects.order_by("id").values_list("id", "name", "parent_id", "is_active", "tree_id", "lft", "rght")),
+        "households": list(
+            Household.objects.order_by("id").values_list(
+                "id", "community_id", "compound_id", "building_id", "hub_id", "unit", "room", "head_name",
+                "phone", "id_number", "resident_count", "is_care", "care_reason", "is_active", "updated_at",
+            )
+        ),
+        "tags": sorted(Household.tags.through.objects.values_list("household_id", "tag_id")),
+        "grids": list(Grid.objects.order_by("id").values_list("id", "community_id", "code", "name", "colour", "colour_reason", "updated_at")),
+        "grid_buildings": sorted(GridBuilding.objects.values_list("grid_id", "building_id")),
+        "posts": list(GridPost.objects.order_by("id").values_list("id", "grid_id", "post_type", "title", "holder_id")),
+        "grants": list(RoleGrant.objects.order_by("id").values_list("id", "user_id", "role", "grid_id", "revoked_at")),
+    }
+
+
+def assert_tree_is_sound(tree_id: int) -> None:
+    """mptt's fields agree with the parent links: nested intervals, levels, no gaps."""
+    nodes = {
+        node["id"]: node
+        for node in OrgNode.objects.filter(tree_id=tree_id).values("id", "parent_id", "lft", "rght", "level")
+    }
+    edges = sorted(value for node in nodes.values() for value in (node["lft"], node["rght"]))
+    assert edges == list(range(1, 2 * len(nodes) + 1))
+    for node in nodes.values():
+        if node["parent_id"] is None:
+            assert node["level"] == 0
+            continue
+        parent = nodes[node["parent_id"]]
+        assert parent["lft"] < node["lft"] < node["rght"] < parent["rght"]
+        assert node["level"] == parent["level"] + 1
+
+
+__all__ = [
+    "GRIDS",
+    "HOUSEHOLDS",
+    "POSTS",
+    "TREE",
+    "assert_tree_is_sound",
+    "data_snapshot",
+    "grid_row",
+    "household_row",
+    "post_row",
+    "read_sheets",
+    "row_counts",
+    "tree_row",
+    "write_workbook",
+]

@@ -1,0 +1,345 @@
+"""Walk every URL of the project as users who must not get in (STYLE.md §2).
+
+Every route is found by walking ``django.urls.get_resolver()``; only the few prefixes in
+``SKIPPED`` are left out. A route that takes an id must be listed in ``ROUTE_OBJECTS``
+with the object of cadre1's part of the tree to try it on: a new route that is missing
+fails ``test_every_route_that_takes_an_id_names_the_object_to_try``, so none can escape.
+
+For each route:
+- cadre2 (a cadre of the sibling compound) gets 404 (or 405) on cadre1's objects, for GET
+  and POST (and PATCH on the API), and never sees household1's personal data;
+- nobody (a user without any grant) gets 404 or an empty list, and no household's data;
+- an anonymous visitor is sent to the login page (pages) or refused with 401/403 (API);
+- an admin does not get 404 (so the table names a real object), and where a reader is
+  named, that reader gets the page (200).
+"""
+
+import re
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import RoleGrant, User
+from core.models import AuditEvent
+from grid.models import Grid, GridBuilding, GridPost, GridPostType, Household, ImportJob, OrgNode
+from grid.services import grid_post_create, household_update
+
+# Left out of the walk, and why. Keep this short.
+SKIPPED = (
+    "admin/",  # the admin has its own access tests
+    "static/",
+    "media/",
+    "i18n/",  # Django's set_language
+    "accounts/login/",
+    "accounts/logout/",
+    "api/schema/",  # the schema and its docs page describe the API, no data (tests/api/test_schema.py)
+    "api/docs/",
+)
+
+# Routes open to anonymous visitors on purpose (no data behind them).
+PUBLIC = {
+    "healthz",  # tests/api/test_healthz.py
+    "api:token",  # takes a username and password; tests/api/test_auth.py
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which of cadre1's objects a route with ids is tried on, and who may read it."""
+
+    kwargs: object  # world -> URL kwargs
+    reader: str | None = None  # a user who gets 200 on GET (None: GET is not a read for anyone but admins)
+
+
+# Route name -> the object of cadre1's part of the tree (household1, building1, hub1, grid1,
+# grid1's post, cadre1 themselves, an import job of staff …) to try it on.
+ROUTE_OBJECTS: dict[str, Target] = {
+    # Org tree pages
+    "grid:node-detail": Target(lambda w: {"pk": w.building1.pk}, reader="cadre1"),
+    "grid:tree-children": Target(lambda w: {"pk": w.building1.pk}, reader="cadre1"),
+    "grid:node-add-child": Target(lambda w: {"pk": w.building1.pk}),
+    "grid:node-rename": Target(lambda w: {"pk": w.hub1.pk}),
+    "grid:node-move": Target(lambda w: {"pk": w.building1.pk}),
+    "grid:node-deactivate": Target(lambda w: {"pk": w.hub1.pk}),
+    "grid:node-reactivate": Target(lambda w: {"pk": w.hub1.pk}),
+    # Household pages
+    "grid:household-detail": Target(lambda w: {"pk": w.household1.pk}, reader="cadre1"),
+    "grid:household-reveal": Target(lambda w: {"pk": w.household1.pk}),
+    "grid:household-edit": Target(lambda w: {"pk": w.household1.pk}, reader="gridworker"),
+    "grid:household-move-out": Target(lambda w: {"pk": w.household1.pk}, reader="gridworker"),
+    # Grid pages
+    "grid:grid-detail": Target(lambda w: {"pk": w.grid1.pk}, reader="cadre1"),
+    "grid:grid-colour": Target(lambda w: {"pk": w.grid1.pk}),
+    "grid:grid-buildings": Target(lambda w: {"pk": w.grid1.pk}),
+    "grid:grid-post-create": Target(lambda w: {"pk": w.grid1.pk}),
+    "grid:grid-post-fill": Target(lambda w: {"pk": w.post1.pk}),
+    "grid:grid-post-vacate": Target(lambda w: {"pk": w.post1.pk}),
+    # People pages
+    "accounts:person-detail": Target(lambda w: {"pk": w.users.cadre1.pk}, reader="staff"),
+    # Imports
+    "imports:job-detail": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),
+    "imports:job-progress": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),
+    # API
+    "api:org-node-detail": Target(lambda w: {"pk": w.building1.pk}, reader="cadre1"),
+    "api:org-node-move": Target(lambda w: {"pk": w.building1.pk}),
+    "api:org-node-deactivate": Target(lambda w: {"pk": w.hub1.pk}),
+    "api:org-node-reactivate": Target(lambda w: {"pk": w.hub1.pk}),
+    "api:household-detail": Target(lambda w: {"pk": w.household1.pk}, reader="cadre1"),
+    "api:household-move-out": Target(lambda w: {"pk": w.household1.pk}),
+    "api:household-personal-data": Target(lambda w: {"pk": w.household1.pk}, reader="cadre1"),
+    "api:grid-detail": Target(lambda w: {"pk": w.grid1.pk}, reader="cadre1"),
+    "api:grid-colour": Target(lambda w: {"pk": w.grid1.pk}),
+    "api:user-detail": Target(lambda w: {"pk": w.users.cadre1.pk}, reader="staff"),
+    "api:user-grants": Target(lambda w: {"pk": w.users.cadre1.pk}),
+    "api:user-grant-revoke": Target(lambda w: {"pk": w.users.cadre1.pk, "grant_id": w.cadre1_grant.pk}),
+}
+
+# List routes where a user without grants legitimately gets one row: their own user.
+OWN_ROW_LISTS = {"api:user-list"}
+
+_KWARG = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>")
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # the pattern as written, e.g. "households/<int:pk>/"
+    name: str | None  # with namespaces, e.g. "grid:household-detail"
+
+    @property
+    def kwargs(self) -> list[str]:
+        return [a or b for a, b in _KWARG.findall(self.path)]
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("api/")
+
+    def __str__(self):
+        return f"{self.name or '(unnamed)'} /{self.path}"
+
+
+def _walk(resolver, prefix="", namespace=""):
+    for entry in resolver.url_patterns:
+        pattern = str(entry.pattern).lstrip("^").replace("\\/", "/")
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry, prefix + pattern, inner)
+        elif isinstance(entry, URLPattern):
+            yield Route(path=(prefix + pattern).rstrip("$"), name=f"{namespace}{entry.name}" if entry.name else None)
+
+
+def project_routes() -> list[Route]:
+    routes = [route for route in _walk(get_resolver()) if not route.path.startswith(SKIPPED)]
+    assert routes, "the URL walk found no routes"
+    return routes
+
+
+ROUTES = project_routes()
+
+
+# --- The table covers every route ---------------------------------------------------------------
+
+
+def test_every_route_that_takes_an_id_names_the_object_to_try():
+    missing = [str(route) for route in ROUTES if route.kwargs and route.name not in ROUTE_OBJECTS]
+    assert not missing, (
+        "These routes take an id but are not in ROUTE_OBJECTS of tests/test_route_access.py. "
+        "Add each, naming which of cadre1's objects (household1, building1, hub1, grid1, post1, "
+        "cadre1, import_job …) it should be tried on: " + "; ".join(missing)
+    )
+
+
+def test_every_route_has_a_name():
+    assert not [str(route) for route in ROUTES if route.name is None], "name every route so the walk can reverse it"
+
+
+def test_the_table_has_no_routes_that_no_longer_exist():
+    names = {route.name for route in ROUTES}
+    assert not set(ROUTE_OBJECTS) - names, f"remove from ROUTE_OBJECTS: {sorted(set(ROUTE_OBJECTS) - names)}"
+
+
+# --- The world the walk runs in ------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(org):
+    """The ``org`` fixture with names no page could show by chance, a post of grid1, an import job of staff."""
+    for household, name, phone in (
+        (org.household1, "甄壹户主", "13955501234"),
+        (org.household2, "甄贰户主", "13955505678"),
+        (org.other_household, "甄玖户主", "13955509012"),
+    ):
+        household_update(
+            actor=None, household=household, head_name=name, phone=phone, is_care=True, care_reason=f"{name}的关爱原因"
+        )
+    post1 = grid_post_create(actor=None, grid=org.grid1, post_type=GridPostType.A, title="专职网格员")
+    return SimpleNamespace(
+        **vars(org),
+        post1=post1,
+        cadre1_grant=org.users.cadre1.grants.get(),
+        import_job=_import_job_of(org.users.staff),
+    )
+
+
+def _import_job_of(user):
+    from grid.importing import import_job_create
+
+    workbook = SimpleUploadedFile("台账.xlsx", b"PK\x03\x04" + b"\0" * 64)
+    return import_job_create(actor=user, uploaded_file=workbook)
+
+
+def _secrets(households) -> list[str]:
+    """Everything of these households that must not leak: name, phones (full and masked), ID numbers."""
+    values = []
+    for household in Household.objects.filter(pk__in=[h.pk for h in households]):
+        values += [
+            household.head_name,
+            household.phone,
+            household.masked_phone,
+            household.id_number,
+            household.masked_id_number,
+            household.care_reason,
+        ]
+    return [value for value in values if value]
+
+
+def _snapshot() -> dict[str, list]:
+    """The state a refused request must leave alone (rows, their last change, the audit log)."""
+    return {
+        "nodes": list(OrgNode.objects.order_by("pk").values_list("pk", "name", "parent_id", "is_active", "updated_at")),
+        "households": list(Household.objects.order_by("pk").values_list("pk", "is_active", "updated_at")),
+        "grids": list(Grid.objects.order_by("pk").values_list("pk", "colour", "updated_at")),
+        "grid_buildings": list(GridBuilding.objects.order_by("pk").values_list("pk", "grid_id", "building_id")),
+        "posts": list(GridPost.objects.order_by("pk").values_list("pk", "holder_id", "updated_at")),
+        "users": list(User.objects.order_by("pk").values_list("pk", "is_active", "updated_at")),
+        "grants": list(RoleGrant.objects.order_by("pk").values_list("pk", "revoked_at")),
+        "import_jobs": list(ImportJob.objects.order_by("pk").values_list("pk", "status")),
+        "audit_events": list(AuditEvent.objects.order_by("pk").values_list("pk", flat=True)),
+    }
+
+
+def _leaks(response, secrets) -> list[str]:
+    body = response.content.decode("utf-8", errors="replace")
+    return [secret for secret in secrets if secret in body]
+
+
+def _client(client, user):
+    client.logout()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _send(client, method: str, url: str, route: Route):
+    if method == "get":
+        return client.get(url)
+    if route.is_api:
+        return getattr(client, method)(url, data="{}", content_type="application/json")
+    return getattr(client, method)(url, data={})
+
+
+def _methods(route: Route) -> list[str]:
+    return ["get", "post", "patch"] if route.is_api else ["get", "post"]
+
+
+def _url(route: Route, world) -> str:
+    kwargs = ROUTE_OBJECTS[route.name].kwargs(world) if route.kwargs else {}
+    return reverse(route.name, kwargs=kwargs)
+
+
+def _assert_refused_to_anonymous(client, route: Route, url: str):
+    for method in ("get", "post"):
+        response = _send(_client(client, None), method, url, route)
+        if route.is_api:
+            assert response.status_code in {401, 403, 405}, (
+                f"{method.upper()} {url} as anonymous: {response.status_code}"
+            )
+        else:
+            if response.status_code == 405:
+                continue
+            assert response.status_code == 302, f"{method.upper()} {url} as anonymous: {response.status_code}"
+            assert response["Location"].startswith(reverse(settings.LOGIN_URL)), response["Location"]
+
+
+# --- The walk -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.kwargs], ids=lambda r: r.name or r.path)
+def test_a_route_with_an_id_is_404_for_users_outside_the_subtree(world, client, route):
+    if route.name not in ROUTE_OBJECTS:
+        pytest.fail(f"{route} is not in ROUTE_OBJECTS of tests/test_route_access.py: add it (see the test above).")
+    url = _url(route, world)
+    household1_secrets = _secrets([world.household1])
+    all_secrets = _secrets([world.household1, world.household2, world.other_household])
+
+    before = _snapshot()
+    _assert_refused_to_anonymous(client, route, url)
+    for username, secrets in (
+        ("cadre2", household1_secrets),
+        ("other_staff", household1_secrets),
+        ("nobody", all_secrets),
+    ):
+        user = getattr(world.users, username)
+        for method in _methods(route):
+            response = _send(_client(client, user), method, url, route)
+            assert response.status_code in {404, 405}, f"{method.upper()} {url} as {username}: {response.status_code}"
+            assert not _leaks(response, secrets), (
+                f"{method.upper()} {url} as {username} shows {_leaks(response, secrets)}"
+            )
+    assert _snapshot() == before, f"a refused request to {url} changed data"
+
+    target = ROUTE_OBJECTS[route.name]
+    if target.reader:
+        reader = getattr(world.users, target.reader)
+        response = _client(client, reader).get(url)
+        assert response.status_code == 200, f"GET {url} as {target.reader}: {response.status_code} (wrong object?)"
+
+    # Last, as it may change data: an admin reaches the object, so the table names a real one.
+    admin = _client(client, world.users.admin)
+    response = _send(admin, "get", url, route)
+    if response.status_code == 405:
+        response = _send(admin, "post", url, route)
+    assert response.status_code != 404, f"{url} is 404 even for an admin: the table names the wrong object"
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if not r.kwargs and r.name not in PUBLIC], ids=lambda r: r.name or r.path
+)
+def test_a_list_route_shows_nothing_of_another_subtree(world, client, route):
+    url = _url(route, world)
+    household1_secrets = _secrets([world.household1])
+    all_secrets = _secrets([world.household1, world.household2, world.other_household])
+
+    _assert_refused_to_anonymous(client, route, url)
+
+    response = _client(client, world.users.cadre2).get(url)
+    assert response.status_code in {200, 404, 405}, f"GET {url} as cadre2: {response.status_code}"
+    assert not _leaks(response, household1_secrets), f"GET {url} as cadre2 shows {_leaks(response, household1_secrets)}"
+
+    nobody = world.users.nobody
+    response = _client(client, nobody).get(url)
+    assert response.status_code in {200, 404, 405}, f"GET {url} as nobody: {response.status_code}"
+    assert not _leaks(response, all_secrets), f"GET {url} as nobody shows {_leaks(response, all_secrets)}"
+    if response.status_code == 200 and response.get("Content-Type", "").startswith("application/json"):
+        rows = response.json().get("results", []) if isinstance(response.json(), dict) else response.json()
+        allowed = [{"id": nobody.pk}] if route.name in OWN_ROW_LISTS else []
+        assert [{"id": row.get("id")} for row in rows] in ([], allowed), f"GET {url} as nobody lists {rows}"
+
+    before = _snapshot()
+    response = _send(_client(client, nobody), "post", url, route)
+    assert response.status_code in {200, 400, 403, 404, 405}, f"POST {url} as nobody: {response.status_code}"
+    assert not _leaks(response, all_secrets), f"POST {url} as nobody shows {_leaks(response, all_secrets)}"
+    assert _snapshot() == before, f"POST {url} as nobody changed data"
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_public_routes_show_no_personal_data(world, client, name):
+    url = reverse(name)
+    secrets = _secrets([world.household1, world.household2, world.other_household])
+    for method in ("get", "post"):
+        response = getattr(_client(client, None), method)(url)
+        assert response.status_code in {200, 400, 405}
+        assert not _leaks(response, secrets)
