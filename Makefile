@@ -30,7 +30,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(PIP_STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json

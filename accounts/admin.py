@@ -216,4 +216,3 @@ class DepartmentAdmin(ZhubaoModelAdmin):
             return super().save_model(request, obj, form, change)
         department = services.department_create(actor=request.user, name=obj.name, code=obj.code)
         adopt(obj, department)
-

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.access import Action
-from core.api import ScopedPrimaryKeyRelatedField, acts_everywhere
+from core.api import MASKED_INPUT, ScopedPrimaryKeyRelatedField, acts_everywhere
 from core.masking import is_masked, mask_phone
 from grid.models import PHONE_PATTERN, Grid, OrgNode
 
@@ -117,7 +117,7 @@ class UserCreateSerializer(serializers.Serializer):
     def validate_phone(self, value):
         value = value.strip()
         if is_masked(value):
-            raise serializers.ValidationError(_("This is a masked value. Enter the full value."))
+            raise serializers.ValidationError(MASKED_INPUT)
         if value and not PHONE_PATTERN.match(value):
             raise serializers.ValidationError(_("Enter an 11-digit mobile number or a landline such as 0471-1234567."))
         return value

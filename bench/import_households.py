@@ -8,6 +8,7 @@ then times on the configured database:
   (b) the full import into the database (everything new)
   (c) importing the same file again (nothing changes)
   (d) importing it with every phone number changed (20,000 updates)
+  (e) exporting it (masked) and (f) importing that export again (changes nothing)
 
 Usage (the database must be migrated; the benchmark community is removed afterwards
 unless --keep):
@@ -37,7 +38,7 @@ from openpyxl import Workbook  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
 from accounts.services import role_grant_add, user_create  # noqa: E402
-from grid.exporting import with_check_character  # noqa: E402
+from grid.exporting import with_check_character, workbook_export  # noqa: E402
 from grid.importing import workbook_import, workbook_validate  # noqa: E402
 from grid.importing.layout import GRIDS, HOUSEHOLDS, POSTS, TREE  # noqa: E402
 from grid.models import Grid, GridBuilding, GridPost, Household, OrgNode  # noqa: E402
@@ -94,8 +95,14 @@ def generate(path: Path, *, community: str, households: int, compounds: int, bui
         code = f"{g + 1:02d}"
         colour = "绿" if g % 4 else "黄"
         grids.append(
-            [community, code, f"第{g + 1}网格", colour, "" if colour == "绿" else "老旧管网",
-             "、".join(f"{c}/{b}" for c, b, _ in members)]
+            [
+                community,
+                code,
+                f"第{g + 1}网格",
+                colour,
+                "" if colour == "绿" else "老旧管网",
+                "、".join(f"{c}/{b}" for c, b, _ in members),
+            ]
         )
         posts.append([community, code, "A", "专职网格员", ""])
         posts.append([community, code, "B", "楼栋长", ""])
@@ -156,24 +163,54 @@ def main() -> None:
         changed = Path(folder) / "bench-phones-changed.xlsx"
         (nodes, count), seconds = timed(
             "generate the workbook",
-            lambda: generate(first, community=community, households=options.households,
-                             compounds=options.compounds, buildings=options.buildings, phone_base=3_800_000_000),
+            lambda: generate(
+                first,
+                community=community,
+                households=options.households,
+                compounds=options.compounds,
+                buildings=options.buildings,
+                phone_base=3_800_000_000,
+            ),
         )
-        generate(changed, community=community, households=options.households,
-                 compounds=options.compounds, buildings=options.buildings, phone_base=3_900_000_000)
+        generate(
+            changed,
+            community=community,
+            households=options.households,
+            compounds=options.compounds,
+            buildings=options.buildings,
+            phone_base=3_900_000_000,
+        )
         print(f"  {count:,} households, {nodes:,} tree rows, file {first.stat().st_size / 1024 / 1024:.1f} MB")
         try:
-            (parsed, plan, issues), _ = timed("(a) read + validate", lambda: workbook_validate(actor=actor, source=first))
+            (parsed, plan, issues), _ = timed(
+                "(a) read + validate", lambda: workbook_validate(actor=actor, source=first)
+            )
             assert not issues, [issue.as_dict() for issue in issues[:5]]
             outcome, _ = timed("(b) full import (all new)", lambda: workbook_import(actor=actor, source=first))
             assert outcome.ok, outcome.error_dicts()[:5]
             print(f"      {outcome.summary['sheets']}")
-            outcome, _ = timed("(c) same file again (nothing changes)", lambda: workbook_import(actor=actor, source=first))
+            outcome, _ = timed(
+                "(c) same file again (nothing changes)", lambda: workbook_import(actor=actor, source=first)
+            )
             assert outcome.ok
-            outcome, _ = timed("(d) every phone changed (20k updates)", lambda: workbook_import(actor=actor, source=changed))
+            outcome, _ = timed(
+                "(d) every phone changed (20k updates)", lambda: workbook_import(actor=actor, source=changed)
+            )
             assert outcome.ok
+            exported = Path(folder) / "export.xlsx"
+
+            def export():
+                with workbook_export(user=actor) as target:
+                    exported.write_bytes(target.read())
+
+            timed("(e) export (masked) of what the admin sees", export)
+            outcome, _ = timed(
+                "(f) import that export again (round trip)", lambda: workbook_import(actor=actor, source=exported)
+            )
+            assert outcome.ok, outcome.error_dicts()[:5]
+            changed = sum(entry["created"] + entry["updated"] for entry in outcome.summary["sheets"])
             households = Household.objects.filter(community__name=community, community__parent__isnull=True)
-            print(f"  households in the database: {households.count():,}")
+            print(f"  households in the database: {households.count():,}; rows changed by the round trip: {changed}")
         finally:
             if not options.keep:
                 remove_community(community)

@@ -58,6 +58,9 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.EXPORT: frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_STAFF, Role.BUREAU_LEADER}),
 }
 
+# Actions that only read: a user may always read their own account and grants.
+READ_ACTIONS = frozenset({Action.VIEW, Action.VIEW_PEOPLE})
+
 # Which household column holds the id of a node of each kind.
 _HOUSEHOLD_COLUMN = {"community": "community_id", "compound": "compound_id", "building": "building_id", "hub": "hub_id"}
 
@@ -237,7 +240,7 @@ def _grant_rule(scope_: UserScope, action: str) -> Q | None:
     if scope_.is_global(action):
         return None
     node_rule = _org_node_rule(scope_, action)
-    conditions = [Q(user_id=scope_.user_id)] if scope_.user_id else []
+    conditions = [Q(user_id=scope_.user_id)] if scope_.user_id and action in READ_ACTIONS else []
     if scope_.nodes_for(action) or scope_.grids_for(action):
         conditions.append(Q(org_node_id__in=OrgNode.objects.filter(node_rule).values("id")))
         conditions.append(Q(grid_id__in=Grid.objects.filter(_grid_rule(scope_, action)).values("id")))
@@ -250,7 +253,7 @@ def _user_rule(scope_: UserScope, action: str) -> Q | None:
     grant_rule = _grant_rule(scope_, action)
     if grant_rule is None:
         return None
-    conditions = [Q(id=scope_.user_id)] if scope_.user_id else []
+    conditions = [Q(id=scope_.user_id)] if scope_.user_id and action in READ_ACTIONS else []
     if scope_.nodes_for(action) or scope_.grids_for(action):
         conditions.append(Q(id__in=RoleGrant.objects.active().filter(grant_rule).values("user_id")))
     return _any(conditions)
@@ -290,8 +293,17 @@ def _work_group_rule(scope_: UserScope, action: str) -> Q | None:
     return Q(compound_id__in=visible_nodes) | Q(team__community_id__in=visible_nodes)
 
 
+def _department_rule(scope_: UserScope, action: str) -> Q | None:
+    """Departments are reference data (no personal data): readable with any grant, written by global admins."""
+    if scope_.is_global(action):
+        return None
+    if action in READ_ACTIONS and scope_.roles():
+        return Q(is_active=True)
+    return NOTHING
+
+
 def _rules():
-    from accounts.models import RoleGrant, User
+    from accounts.models import Department, RoleGrant, User
     from core.models import AuditEvent
     from grid.models import Grid, GridBuilding, GridPost, Household, ImportJob, OrgNode, OrgNodeMove
     from liaison.models import WorkGroup, WorkTeam
@@ -319,6 +331,7 @@ def _rules():
         User: _user_rule,
         ImportJob: _own_rows_rule("created_by_id"),
         AuditEvent: _global_only_rule,
+        Department: _department_rule,
         WorkTeam: _work_team_rule,
         WorkGroup: _work_group_rule,
     }

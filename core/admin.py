@@ -107,4 +107,3 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
 class HeartbeatAdmin(ReadOnlyModelAdmin):
     scoped = False
     list_display = ("minute", "created_at")
-

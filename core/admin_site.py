@@ -40,4 +40,3 @@ class ZhubaoAdminSite(AdminSite):
 
     def has_permission(self, request):
         return may_use_admin(request.user)
-

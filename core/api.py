@@ -20,6 +20,12 @@ from rest_framework.response import Response
 
 from .access import forget_scope, has_action, scope, user_scope
 
+# Sent by HTML forms (the browsable API), not part of any payload.
+_FORM_FIELDS = {"csrfmiddlewaretoken"}
+_UNKNOWN_FIELD = _("This field cannot be set here.")
+# For a masked value (138****1234) sent back as if it were the real one.
+MASKED_INPUT = _("This is a masked value. Please enter the full value.")
+
 
 class StandardPagination(PageNumberPagination):
     """``?page=`` and ``?page_size=`` (at most 200)."""
@@ -122,10 +128,18 @@ class ScopedViewSetMixin:
         return obj
 
     def payload(self, serializer_class, *, instance=None, partial=False) -> dict:
-        """The validated payload of this request (400 with field errors otherwise)."""
+        """The validated payload of this request (400 with field errors otherwise).
+
+        A field the endpoint does not take is an error, not silently dropped: a client that
+        sends ``parent`` to a rename or misspells ``phone`` learns it at once.
+        """
         serializer = serializer_class(
             instance, data=self.request.data, partial=partial, context=self.get_serializer_context()
         )
+        data = self.request.data if hasattr(self.request.data, "keys") else {}
+        unknown = set(data.keys()) - set(serializer.fields) - _FORM_FIELDS
+        if unknown:
+            raise serializers.ValidationError({name: [_UNKNOWN_FIELD] for name in sorted(unknown)})
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 

@@ -6,8 +6,7 @@ No DELETE anywhere: nodes are deactivated, households move out, grids are deacti
 """
 
 from django.db import transaction
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Prefetch, Value
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -20,6 +19,7 @@ from core.services import audit_record
 
 from .filters import GridFilter, HouseholdFilter, OrgNodeFilter
 from .models import Grid, GridBuilding, GridPost, Household, OrgNode
+from .selectors import with_grid_counts
 from .serializers import (
     GridColourSerializer,
     GridSerializer,
@@ -46,13 +46,6 @@ from .services import (
     org_node_reactivate,
     org_node_rename,
 )
-
-
-def _count(queryset) -> Coalesce:
-    """COUNT(*) of a correlated subquery, as an annotation (one query for the whole page)."""
-    counted = queryset.order_by().annotate(total=Func(F("pk"), function="COUNT")).values("total")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
 
 # --- Org tree --------------------------------------------------------------------------------
 
@@ -205,11 +198,8 @@ class GridViewSet(ScopedListRetrieveViewSet):
     write_action = Action.MANAGE_GRID
 
     def base_queryset(self):
-        households = Household.objects.active().filter(building__grid_building__grid_id=OuterRef("pk"))
-        vacant_posts = GridPost.objects.filter(grid_id=OuterRef("pk"), holder__isnull=True)
-        return Grid.objects.annotate(
-            household_count=_count(households), vacant_post_count=_count(vacant_posts)
-        ).prefetch_related(
+        # The same counts as the grid pages (grid.selectors), as annotations.
+        return with_grid_counts(Grid.objects.all()).prefetch_related(
             Prefetch("grid_buildings", queryset=GridBuilding.objects.only("id", "grid_id", "building_id")),
             Prefetch("posts", queryset=GridPost.objects.select_related("holder")),
         )

@@ -203,6 +203,8 @@ class Household(models.Model):
             errors["care_reason"] = _("Say why this household needs care.")
         if self.hub_id and self.hub.kind != OrgNodeKind.HUB:
             errors["hub"] = _("Choose a member-household hub.")
+        elif self.hub_id and self.building_id and self.hub.parent_id != self.building_id:
+            errors["hub"] = _("Choose a member-household hub of this building.")
         if self.resident_count is not None and self.resident_count < 1:
             errors["resident_count"] = _("A household has at least one resident.")
         if errors:

@@ -10,9 +10,20 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Coalesce
 
 from accounts.models import RoleGrant, User
-from core.access import Action, scope
+from core.access import Action, get_in_scope_or_404, scope, user_scope
 
-from .models import CHILD_KIND, Grid, GridBuilding, GridColour, GridPost, Household, OrgNode, OrgNodeKind, Tag
+from .models import (
+    CHILD_KIND,
+    Grid,
+    GridBuilding,
+    GridColour,
+    GridPost,
+    Household,
+    OrgNode,
+    OrgNodeKind,
+    OrgNodeMove,
+    Tag,
+)
 
 HOUSEHOLD_COLUMN = {
     OrgNodeKind.COMMUNITY: "community_id",
@@ -94,10 +105,15 @@ def org_node_visible(*, user, action: str = Action.VIEW) -> QuerySet:
 
 def org_tree_roots(*, user) -> QuerySet:
     """The top-most nodes the user may see: admin all communities, staff their community, a cadre their buildings."""
+    return with_node_counts(_top_most(user).order_by("tree_id", "lft"))
+
+
+def _top_most(user) -> QuerySet:
+    """Visible nodes whose parent the user cannot see (for a global role simply the communities)."""
     visible = org_node_visible(user=user)
-    return with_node_counts(
-        visible.filter(Q(parent__isnull=True) | ~Q(parent_id__in=visible.values("id"))).order_by("tree_id", "lft")
-    )
+    if user_scope(user).is_global(Action.VIEW):
+        return visible.filter(parent__isnull=True)
+    return visible.filter(Q(parent__isnull=True) | ~Q(parent_id__in=visible.values("id")))
 
 
 def org_node_children(*, user, node: OrgNode) -> QuerySet:
@@ -123,6 +139,11 @@ def org_node_move_targets(*, user, node: OrgNode) -> QuerySet:
         .select_related("parent")
         .order_by("tree_id", "lft")
     )
+
+
+def org_node_moves(*, node: OrgNode, limit: int = 10) -> QuerySet:
+    """The latest re-cuts of a node (callers have checked the node is in scope)."""
+    return OrgNodeMove.objects.filter(node=node).select_related("old_parent", "new_parent", "moved_by")[:limit]
 
 
 # --- households -----------------------------------------------------------------------------
@@ -185,8 +206,6 @@ def household_filter_choices(*, user) -> dict:
 
 
 def household_detail(*, user, pk: int, action: str = Action.VIEW) -> Household:
-    from core.access import get_in_scope_or_404
-
     return get_in_scope_or_404(
         Household.objects.select_related("building", "compound", "community", "hub").prefetch_related("tags"),
         user,
@@ -247,12 +266,7 @@ def home_counts(*, user) -> dict:
 
 def home_places(*, user, limit: int = 8) -> list[OrgNode]:
     """The user's top-most places, for quick links (no counts)."""
-    visible = org_node_visible(user=user)
-    return list(
-        visible.filter(Q(parent__isnull=True) | ~Q(parent_id__in=visible.values("id")))
-        .filter(is_active=True)
-        .order_by("tree_id", "lft")[:limit]
-    )
+    return list(_top_most(user).filter(is_active=True).order_by("tree_id", "lft")[:limit])
 
 
 # --- grids ----------------------------------------------------------------------------------
@@ -286,8 +300,6 @@ def grid_list(*, user, filters: GridFilters) -> QuerySet:
 
 
 def grid_detail(*, user, pk: int, action: str = Action.VIEW) -> Grid:
-    from core.access import get_in_scope_or_404
-
     return get_in_scope_or_404(with_grid_counts(Grid.objects.select_related("community")), user, action, pk=pk)
 
 

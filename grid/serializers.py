@@ -11,13 +11,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.access import Action
-from core.api import CodeRelatedField, ScopedPrimaryKeyRelatedField, acts_everywhere
+from core.api import MASKED_INPUT, CodeRelatedField, ScopedPrimaryKeyRelatedField, acts_everywhere
 from core.masking import is_masked
 
 from .models import Grid, GridColour, GridPost, Household, OrgNode, OrgNodeKind, Tag
-
-_MASKED_INPUT = _("This is a masked value. Enter the full value, or leave the field out to keep it.")
-
 
 # --- Org tree --------------------------------------------------------------------------------
 
@@ -164,12 +161,12 @@ class HouseholdWriteSerializer(serializers.Serializer):
 
     def validate_phone(self, value):
         if is_masked(value):
-            raise serializers.ValidationError(_MASKED_INPUT)
+            raise serializers.ValidationError(MASKED_INPUT)
         return value
 
     def validate_id_number(self, value):
         if is_masked(value):
-            raise serializers.ValidationError(_MASKED_INPUT)
+            raise serializers.ValidationError(MASKED_INPUT)
         return value.upper()
 
     def validate(self, attrs):

@@ -39,6 +39,14 @@ def _full_clean(instance, **kwargs) -> None:
         raise ZhubaoError.from_validation_error(error) from error
 
 
+def _check_unique_name(node: OrgNode) -> None:
+    """Name the field when a sibling already has this name (the constraint alone says nothing useful)."""
+    siblings = OrgNode.objects.filter(parent_id=node.parent_id, name=node.name).exclude(pk=node.pk)
+    if siblings.exists():
+        message = _("Another node under the same parent is already called %(name)s.") % {"name": node.name}
+        raise ZhubaoError(ErrorCode.DUPLICATE, message, {"name": [message]})
+
+
 def org_tree_lock(*, tree_id: int | None) -> None:
     """Serialise writes to one community's tree (or the creation of a new tree).
 
@@ -71,6 +79,7 @@ def org_node_create(*, actor, name: str, parent: OrgNode | None = None, code: st
             {"parent": [_("Choose a building group or a higher level.")]},
         )
     node = OrgNode(name=name.strip(), parent=parent, kind=kind, code=code.strip())
+    _check_unique_name(node)
     _full_clean(node, exclude=["lft", "rght", "tree_id", "level"])
     node.save()
     audit_record(user=actor, action=AuditEvent.Action.TREE_CHANGED, obj=node, detail={"op": "create"})
@@ -84,6 +93,7 @@ def org_node_rename(*, actor, node: OrgNode, name: str, code: str | None = None)
     node.name = name.strip()
     if code is not None:
         node.code = code.strip()
+    _check_unique_name(node)
     _full_clean(node, exclude=["lft", "rght", "tree_id", "level"])
     node.save(update_fields=["name", "code", "updated_at"])
     audit_record(

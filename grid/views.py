@@ -29,7 +29,7 @@ from .forms import (
     OrgNodeNameForm,
     apply_service_error,
 )
-from .models import Grid, GridColour, GridPost, OrgNode, OrgNodeKind, OrgNodeMove, Tag
+from .models import Grid, GridColour, GridPost, OrgNode, OrgNodeKind, Tag
 
 HOUSEHOLDS_PER_PAGE = 25
 GRIDS_PER_PAGE = 50
@@ -90,9 +90,7 @@ def node_detail(request, pk):
         "household_filter": _household_filter_for(node),
     }
     if context["can_manage"]:
-        context["moves"] = OrgNodeMove.objects.filter(node=node).select_related("old_parent", "new_parent", "moved_by")[
-            :10
-        ]
+        context["moves"] = selectors.org_node_moves(node=node)
     return render(request, "grid/node_detail.html", context)
 
 

@@ -158,4 +158,3 @@ class WorkGroupMembershipAdmin(ReadOnlyModelAdmin):
         # Memberships are reached through their work group's rule.
         groups = scope(WorkGroup.objects.all(), request.user, self.scope_action)
         return queryset.filter(group__in=groups)
-

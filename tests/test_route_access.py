@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -165,7 +165,7 @@ def test_the_table_has_no_routes_that_no_longer_exist():
 
 
 @pytest.fixture
-def world(org):
+def world(org, settings, tmp_path):
     """The ``org`` fixture with names no page could show by chance, a post of grid1, an import job of staff."""
     for household, name, phone in (
         (org.household1, "甄壹户主", "13955501234"),
@@ -175,6 +175,7 @@ def world(org):
         household_update(
             actor=None, household=household, head_name=name, phone=phone, is_care=True, care_reason=f"{name}的关爱原因"
         )
+    settings.MEDIA_ROOT = tmp_path  # the import job's workbook goes to a folder pytest removes
     post1 = grid_post_create(actor=None, grid=org.grid1, post_type=GridPostType.A, title="专职网格员")
     return SimpleNamespace(
         **vars(org),
@@ -261,7 +262,7 @@ def _assert_refused_to_anonymous(client, route: Route, url: str):
             if response.status_code == 405:
                 continue
             assert response.status_code == 302, f"{method.upper()} {url} as anonymous: {response.status_code}"
-            assert response["Location"].startswith(reverse(settings.LOGIN_URL)), response["Location"]
+            assert response["Location"].startswith(reverse(django_settings.LOGIN_URL)), response["Location"]
 
 
 # --- The walk -------------------------------------------------------------------------------------

@@ -88,7 +88,8 @@ class ImportProgress:
 
     def _write(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self._written_at < self.interval:
+        finished = self.total and self.processed >= self.total
+        if not force and not finished and now - self._written_at < self.interval:
             return
         self._written_at = now
         processed = min(self.processed, self.total) if self.total else self.processed
@@ -273,9 +274,9 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
 
 def import_job_list(*, user, limit: int = 20):
     """The user's recent import jobs, newest first."""
-    return scope(ImportJob.objects.filter(created_by_id=user.pk), user, Action.IMPORT).order_by(
-        "-created_at", "-id"
-    )[:limit]
+    return scope(ImportJob.objects.filter(created_by_id=user.pk), user, Action.IMPORT).order_by("-created_at", "-id")[
+        :limit
+    ]
 
 
 def import_error_rows(job: ImportJob) -> list[dict]:
@@ -287,4 +288,3 @@ def import_error_rows(job: ImportJob) -> list[dict]:
         }
         for error in job.errors
     ]
-

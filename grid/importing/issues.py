@@ -8,76 +8,79 @@ marked with gettext_noop so makemessages finds them.
 
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as _noop
+from django.utils.translation import gettext, gettext_noop
 
 MESSAGES = {
     # The file as a whole
-    "not_a_workbook": _noop("The file could not be read as an Excel workbook (.xlsx). Please save it as .xlsx."),
-    "no_data_sheets": _noop(
-        "The workbook has none of the sheets %(sheets)s. Please start from the template."
-    ),
-    "no_header": _noop(
+    "not_a_workbook": gettext_noop("The file could not be read as an Excel workbook (.xlsx). Please save it as .xlsx."),
+    "no_data_sheets": gettext_noop("The workbook has none of the sheets %(sheets)s. Please start from the template."),
+    "no_header": gettext_noop(
         "No header row was found in the first %(rows)s rows. The sheet needs the columns %(columns)s."
     ),
-    "missing_columns": _noop("The sheet is missing the required columns %(columns)s."),
-    "duplicate_column": _noop("The column %(column)s appears twice in the header row."),
-    "no_rows": _noop("The sheets hold no data rows."),
-    "too_many_errors": _noop("The check stopped after %(count)s errors. Please correct these and import again."),
+    "missing_columns": gettext_noop("The sheet is missing the required columns %(columns)s."),
+    "duplicate_column": gettext_noop("The column %(column)s appears twice in the header row."),
+    "no_rows": gettext_noop("The sheets hold no data rows."),
+    "too_many_errors": gettext_noop("The check stopped after %(count)s errors. Please correct these and import again."),
     # One cell
-    "required": _noop("This cell is required."),
-    "too_long": _noop("This cell is too long: at most %(max)s characters."),
-    "level_gap": _noop("Fill in this cell too: a lower level to its right is filled in."),
-    "phone_invalid": _noop("Enter an 11-digit mobile number or a landline such as 0471-1234567."),
-    "id_number_invalid": _noop(
+    "required": gettext_noop("This cell is required."),
+    "too_long": gettext_noop("This cell is too long: at most %(max)s characters."),
+    "level_gap": gettext_noop("Fill in this cell too: a lower level to its right is filled in."),
+    "phone_invalid": gettext_noop("Enter an 11-digit mobile number or a landline such as 0471-1234567."),
+    "id_number_invalid": gettext_noop(
         "This is not a valid 18-character resident ID number (the length or the check character is wrong)."
     ),
-    "id_number_as_number": _noop(
+    "id_number_as_number": gettext_noop(
         "Excel stored this ID number as a number and lost its last digits. "
         "Please format the column as text and enter the number again."
     ),
-    "masked_for_new": _noop(
+    "masked_for_new": gettext_noop(
         "This value is masked (it comes from an export). A new household needs the full value."
     ),
-    "whole_number": _noop("Enter a whole number from %(min)s to %(max)s."),
-    "yes_no": _noop("Enter %(yes)s or %(no)s."),
-    "colour": _noop("Enter one of %(colours)s."),
-    "colour_reason_required": _noop("Say why the grid is red or yellow."),
-    "care_reason_required": _noop("Say why this household needs care."),
-    "post_type": _noop("Enter one of %(types)s."),
-    "unknown_tags": _noop("Unknown tags: %(tags)s. The portal knows: %(known)s."),
-    "building_format": _noop(
+    "whole_number": gettext_noop("Enter a whole number from %(min)s to %(max)s."),
+    "yes_no": gettext_noop("Enter %(yes)s or %(no)s."),
+    "colour": gettext_noop("Enter one of %(colours)s."),
+    "colour_reason_required": gettext_noop("Say why the grid is red or yellow."),
+    "care_reason_required": gettext_noop("Say why this household needs care."),
+    "post_type": gettext_noop("Enter one of %(types)s."),
+    "unknown_tags": gettext_noop("Unknown tags: %(tags)s. The portal knows: %(known)s."),
+    "building_format": gettext_noop(
         "Write each building as compound/building, for example %(example)s, and separate buildings with 、. "
         "This part could not be read: %(item)s."
     ),
     # References
-    "out_of_scope": _noop(
+    "out_of_scope": gettext_noop(
         "You may not import into %(name)s: it is outside your part of the organisation tree. "
         "Only a system admin may add a new community."
     ),
-    "node_inactive": _noop("%(name)s is deactivated in the portal. Reactivate it first or use another name."),
-    "unknown_building": _noop(
+    "node_inactive": gettext_noop("%(name)s is deactivated in the portal. Reactivate it first or use another name."),
+    "unknown_building": gettext_noop(
         "The building %(building)s of %(compound)s is neither in the sheet %(source_sheet)s nor in the portal."
     ),
-    "unknown_community": _noop("The community %(community)s is neither in the sheet %(source_sheet)s nor in the portal."),
-    "unknown_hub": _noop(
+    "unknown_community": gettext_noop(
+        "The community %(community)s is neither in the sheet %(source_sheet)s nor in the portal."
+    ),
+    "unknown_hub": gettext_noop(
         "The member-household hub %(hub)s is not under this building, neither in the sheet %(source_sheet)s "
         "nor in the portal."
     ),
-    "unknown_grid": _noop("The grid %(code)s of %(community)s is neither in the sheet %(source_sheet)s nor in the portal."),
-    "unknown_user": _noop("No active user has the username %(username)s."),
+    "unknown_grid": gettext_noop(
+        "The grid %(code)s of %(community)s is neither in the sheet %(source_sheet)s nor in the portal."
+    ),
+    "unknown_user": gettext_noop("No active user has the username %(username)s."),
     # Duplicates inside the file
-    "duplicate_household": _noop("The same address (building, unit and room) is already in row %(other_row)s."),
-    "duplicate_grid": _noop("The grid code %(code)s of %(community)s is already in row %(other_row)s."),
-    "building_in_two_grids": _noop(
+    "duplicate_household": gettext_noop("The same address (building, unit and room) is already in row %(other_row)s."),
+    "duplicate_grid": gettext_noop("The grid code %(code)s of %(community)s is already in row %(other_row)s."),
+    "building_in_two_grids": gettext_noop(
         "The building %(building)s is already listed for grid %(code)s in row %(other_row)s; "
         "a building belongs to one grid only."
     ),
     # While writing (someone changed the data between the check and the write)
-    "conflict": _noop(
+    "conflict": gettext_noop(
         "The data changed while the import was running, so nothing was written. Please import the file again."
     ),
-    "unexpected": _noop("An unexpected error stopped the import, so nothing was written. Please tell your admin."),
+    "unexpected": gettext_noop(
+        "An unexpected error stopped the import, so nothing was written. Please tell your admin."
+    ),
 }
 
 # Stop collecting after this many: the page stays usable and the point is made.

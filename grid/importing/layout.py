@@ -77,9 +77,18 @@ HOUSEHOLDS = Sheet(
     (
         Column("community", "社区", required=True, width=12, max_length=100, note="必填"),
         Column("compound", "小区党支部", required=True, width=16, max_length=100, note="必填"),
-        Column("building", "楼栋党小组", required=True, width=14, max_length=100,
-               note="必填；须在“组织架构”表或系统中已有"),
-        Column("unit", "单元", width=8, text=True, max_length=16, note="可空，例如 1"),
+        Column(
+            "building", "楼栋党小组", required=True, width=14, max_length=100, note="必填；须在“组织架构”表或系统中已有"
+        ),
+        Column(
+            "unit",
+            "单元",
+            required=True,
+            width=8,
+            text=True,
+            max_length=16,
+            note="这一列必须有（地址的一部分），格子可空，例如 1",
+        ),
         Column("room", "门牌号", required=True, width=10, text=True, max_length=16, note="必填，例如 101"),
         Column("head_name", "户主姓名", required=True, width=12, max_length=32, note="必填"),
         Column("phone", "联系电话", width=15, text=True, note="11 位手机号或 0471-1234567 形式的座机"),
@@ -104,8 +113,9 @@ GRIDS = Sheet(
         Column("name", "网格名称", required=True, width=14, max_length=64, note="必填"),
         Column("colour", "颜色", width=8, note="红 / 黄 / 绿（三色管理），空着按“绿”"),
         Column("colour_reason", "颜色原因", width=24, max_length=200, note="红、黄时必填"),
-        Column("buildings", "包含楼栋", width=48,
-               note="“小区党支部/楼栋党小组”，多个用“、”分隔；一栋楼只能属于一个网格"),
+        Column(
+            "buildings", "包含楼栋", width=48, note="“小区党支部/楼栋党小组”，多个用“、”分隔；一栋楼只能属于一个网格"
+        ),
     ),
     "一行一个网格，按“社区 + 网格编码”查找：已有的更新，没有的新建。"
     "“包含楼栋”列出网格的全部楼栋，从别的网格划过来的楼栋会离开原网格。",
@@ -115,10 +125,16 @@ POSTS = Sheet(
     SHEET_POSTS,
     (
         Column("community", "社区", required=True, width=12, max_length=100, note="必填"),
-        Column("code", "网格编码", required=True, width=10, text=True, max_length=32,
-               note="必填；须在“网格”表或系统中已有"),
-        Column("post_type", "岗位类型", required=True, width=10,
-               note="A：专职网格员；B：楼栋长、单元长等兼职；C：多网格网格长"),
+        Column(
+            "code", "网格编码", required=True, width=10, text=True, max_length=32, note="必填；须在“网格”表或系统中已有"
+        ),
+        Column(
+            "post_type",
+            "岗位类型",
+            required=True,
+            width=10,
+            note="A：专职网格员；B：楼栋长、单元长等兼职；C：多网格网格长",
+        ),
         Column("title", "岗位名称", required=True, width=14, max_length=32, note="必填，例如 专职网格员"),
         Column("holder", "在岗人员用户名", width=16, note="系统登录用户名；空着表示空岗"),
     ),
@@ -132,12 +148,13 @@ SHEETS_BY_NAME = {sheet.name: sheet for sheet in DATA_SHEETS}
 README_LINES = (
     "筑堡工程 · 数据导入模板",
     "",
-    "本工作簿有四张数据表：组织架构、居民户、网格、网格员岗位。可以只保留需要的表；表名和表头不要改动，列的顺序可以调整，多余的列会被忽略。",
-    "第一行是表头，从第二行起每行一条数据。表头上方可以有一行标题。",
-    "导入时先检查全部表格的每一行：只要有一处错误，就什么都不写入，页面会列出每个错误所在的表、行号（与 Excel 显示的一致）、列和原因。",
-    "全部正确时，所有数据在一个事务里一次写入。",
+    "本工作簿有四张数据表：组织架构、居民户、网格、网格员岗位。可以只保留需要的表。",
+    "表名和表头不要改动；列的顺序可以调整，多余的列会被忽略。表头上方可以有一两行标题。",
+    "导入时先检查全部表格的每一行：只要有一处错误，就什么都不写入，",
+    "页面会列出每个错误所在的表、行号（与 Excel 显示的一致）、列和原因。全部正确时，所有数据在一个事务里一次写入。",
+    "已有的数据按名称、地址或编码对应后更新，没有的新建；表中没有列出的数据保持不变，导入不会删除任何数据。",
     "电话和身份证号请设成文本格式，避免 Excel 把身份证号变成科学计数法而丢掉末几位。",
-    "从系统导出的文件格式相同，可以修改后再导入；其中的电话和身份证号是脱敏的，导入时保留原值。",
+    "从系统导出的文件格式相同，可以修改后再导入；其中的电话和身份证号是脱敏的（如 138****1234），导入时保留原值。",
     "",
 )
 

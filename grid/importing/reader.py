@@ -52,7 +52,9 @@ def read_workbook(source, issues: IssueList, progress=None) -> ParsedWorkbook:
         issues.add("not_a_workbook")
         return result
     try:
-        present = [(SHEETS_BY_NAME[name.strip()], name) for name in workbook.sheetnames if name.strip() in SHEETS_BY_NAME]
+        present = [
+            (SHEETS_BY_NAME[name.strip()], name) for name in workbook.sheetnames if name.strip() in SHEETS_BY_NAME
+        ]
         if not present:
             issues.add("no_data_sheets", sheets="、".join(sheet.name for sheet in DATA_SHEETS))
             return result
@@ -70,12 +72,26 @@ def read_workbook(source, issues: IssueList, progress=None) -> ParsedWorkbook:
     return result
 
 
-def _find_header(head: list[tuple[int, tuple]], sheet: Sheet):
-    required = {column.header for column in sheet.columns if column.required}
+def _find_header(head: list[tuple[int, tuple]], sheet: Sheet, issues: IssueList):
+    """The header row: the first of the top rows with every required column.
+
+    A row that holds several known headers but not all the required ones is reported as
+    missing those columns; with no such row, as having no header at all.
+    """
+    required = [column.header for column in sheet.columns if column.required]
+    known = set(sheet.headers)
+    best = None
     for index, (number, row) in enumerate(head):
         headers = [normalise_header(value) for value in row]
-        if required <= set(headers):
+        if set(required) <= set(headers):
             return index, number, headers
+        matches = len(known & set(headers))
+        if matches >= 2 and (best is None or matches > best[0]):
+            best = (matches, number, [header for header in required if header not in headers])
+    if best is not None:
+        issues.add("missing_columns", sheet=sheet.name, row=best[1], columns="、".join(best[2]))
+    else:
+        issues.add("no_header", sheet=sheet.name, row=1, rows=HEADER_SEARCH_ROWS, columns="、".join(required))
     return None
 
 
@@ -87,10 +103,8 @@ def _read_sheet(sheet: Sheet, rows, issues: IssueList, progress) -> ParsedSheet 
         head.append((number, row))
         if len(head) == HEADER_SEARCH_ROWS:
             break
-    found = _find_header(head, sheet)
+    found = _find_header(head, sheet, issues)
     if found is None:
-        missing = [column.header for column in sheet.columns if column.required]
-        issues.add("no_header", sheet=sheet.name, row=1, rows=HEADER_SEARCH_ROWS, columns="、".join(missing))
         return None
     header_index, header_number, headers = found
     known = {column.header: column.key for column in sheet.columns}

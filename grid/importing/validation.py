@@ -246,9 +246,7 @@ class WorkbookValidator:
     def _load_tree(self) -> None:
         """Every node of the trees of the communities the workbook names: one query, plus scope."""
         names = community_names(self.parsed)
-        tree_ids = list(
-            OrgNode.objects.filter(parent__isnull=True, name__in=names).values_list("tree_id", flat=True)
-        )
+        tree_ids = list(OrgNode.objects.filter(parent__isnull=True, name__in=names).values_list("tree_id", flat=True))
         if not tree_ids:
             return
         rows = (
@@ -262,9 +260,7 @@ class WorkbookValidator:
             paths[node_id] = path
             self.existing[path] = ExistingNode(node_id, name, kind, parent_id, tree_id, is_active)
         self.in_scope = set(
-            scope(OrgNode.objects.filter(tree_id__in=tree_ids), self.actor, Action.IMPORT).values_list(
-                "id", flat=True
-            )
+            scope(OrgNode.objects.filter(tree_id__in=tree_ids), self.actor, Action.IMPORT).values_list("id", flat=True)
         )
 
     def _known(self, path: Path) -> bool:
@@ -278,9 +274,7 @@ class WorkbookValidator:
         deepest = next((depth for depth in range(len(path), 0, -1) if path[:depth] in self.existing), 0)
         # Out of scope is reported at the community cell with the row's own path, whether or not
         # the nodes exist: the answer must not tell which nodes of other subtrees exist.
-        if (deepest == 0 and not self.is_global) or (
-            deepest and self.existing[path[:deepest]].id not in self.in_scope
-        ):
+        if (deepest == 0 and not self.is_global) or (deepest and self.existing[path[:deepest]].id not in self.in_scope):
             verdict = ("out_of_scope", 0, {"name": " / ".join(path)})
         elif deepest:
             for depth in range(1, deepest + 1):
@@ -379,7 +373,8 @@ class WorkbookValidator:
                 continue
             if not self._building_ok(row, path):
                 continue
-            if hub and not self._hub_ok(row, (*path, hub)):
+            if hub and not self._known((*path, hub)):
+                row.error("unknown_hub", "hub", hub=hub, source_sheet=SHEET_TREE)
                 continue
             key = (path, unit, room)
             if key in seen:
@@ -388,6 +383,10 @@ class WorkbookValidator:
             seen[key] = row.number
             building = self.existing.get(path)
             match = existing.get((building.id, unit, room)) if building else None
+            hub_node = self.existing.get((*path, hub)) if hub else None
+            # A deactivated hub is refused, unless it is the one the household already has.
+            if hub_node is not None and not hub_node.is_active and (match is None or match.hub_id != hub_node.id):
+                row.error("node_inactive", "hub", name=hub_node.name)
             for name, value, masked in (("phone", phone, phone_masked), ("id_number", id_number, id_masked)):
                 if masked and match is None:
                     row.error("masked_for_new", name)
@@ -413,20 +412,9 @@ class WorkbookValidator:
         if self._known(path):
             return self._check_path(row, path)
         if self._check_path(row, path):  # in scope, active, only missing: say so
-            row.error(
-                "unknown_building", "building", building=path[2], compound=path[1], source_sheet=SHEET_TREE
-            )
+            row.error("unknown_building", "building", building=path[2], compound=path[1], source_sheet=SHEET_TREE)
         return False
 
-    def _hub_ok(self, row: _Row, path: Path) -> bool:
-        if not self._known(path):
-            row.error("unknown_hub", "hub", hub=path[3], source_sheet=SHEET_TREE)
-            return False
-        node = self.existing.get(path)
-        if node is not None and not node.is_active:
-            row.error("node_inactive", "hub", name=node.name)
-            return False
-        return True
 
     def _phone(self, row: _Row) -> tuple[str | None, bool]:
         if not row.present("phone"):
@@ -563,7 +551,8 @@ class WorkbookValidator:
                 row.error("duplicate_grid", "code", code=code, community=community, other_row=seen[(community, code)])
                 continue
             seen[(community, code)] = row.number
-            paths = self._grid_buildings(row, community) if row.present("buildings") else None
+            stored = self._stored_grid(community, code)
+            paths = self._grid_buildings(row, community, stored) if row.present("buildings") else None
             for path in paths or ():
                 owner = building_owner.get(path)
                 if owner is not None:
@@ -576,7 +565,6 @@ class WorkbookValidator:
                     )
                 else:
                     building_owner[path] = (row.number, code)
-            stored = self._stored_grid(community, code)
             if paths is not None:
                 self._grid_buildings_in_scope(row, stored, paths)
             resolved_colour = colour if colour is not None else (stored[2] if stored else GridColour.GREEN)
@@ -601,7 +589,8 @@ class WorkbookValidator:
             return None
         return COLOUR_WORDS[text]
 
-    def _grid_buildings(self, row: _Row, community: str) -> list[Path]:
+    def _grid_buildings(self, row: _Row, community: str, stored: tuple | None) -> list[Path]:
+        current = self._grid_scope()[1].get(stored[0], set()) if stored else set()
         paths = []
         for item in LIST_SEPARATORS.split(row.text("buildings")):
             item = item.strip()
@@ -613,10 +602,12 @@ class WorkbookValidator:
                 continue
             path = (community, *parts)
             if not self._known(path):
-                row.error("unknown_building", "buildings", building=parts[1], compound=parts[0], source_sheet=SHEET_TREE)
+                row.error(
+                    "unknown_building", "buildings", building=parts[1], compound=parts[0], source_sheet=SHEET_TREE
+                )
                 continue
             node = self.existing.get(path)
-            if node is not None and not node.is_active:
+            if node is not None and not node.is_active and node.id not in current:
                 row.error("node_inactive", "buildings", name=node.name)
                 continue
             if path not in paths:

@@ -135,7 +135,7 @@ class XlsxWorkbook:
         """The last row number the sheet's <dimension> claims (0 when absent), for progress only."""
         try:
             with self._zip.open(self._sheets[name]) as source:
-                for event, element in iterparse(source, events=("start",)):
+                for _event, element in iterparse(source, events=("start",)):
                     tag = _local(element.tag)
                     if tag == "dimension":
                         match = _CELL_REFERENCE.match(element.get("ref", "").split(":")[-1])

@@ -69,6 +69,7 @@ def test_grid_list_queries_do_not_grow_with_grids_posts_and_buildings(org, api):
         return len(captured.captured_queries)
 
     few = count_queries()
+    assert few <= 7  # session, user, grants, count, page, buildings, posts
     for n in range(5):
         building = BuildingFactory(parent=org.compound1)
         grid = make_grid(community=org.community, code=f"1{n}", buildings=[building])

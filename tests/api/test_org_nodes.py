@@ -134,7 +134,8 @@ def test_a_duplicate_name_under_one_parent_is_a_400(org, api):
     assert response.status_code == 200  # same name, same node
     org_node = api(org.users.admin).post(LIST, {"name": "1号楼党小组", "parent": org.compound1.pk}, format="json")
     assert org_node.status_code == 400
-    assert org_node.json()["code"] == "invalid" and org_node.json()["message"]
+    assert org_node.json()["code"] == "duplicate" and org_node.json()["message"]
+    assert org_node.json()["fields"]["name"]
     assert OrgNode.objects.filter(name="1号楼党小组").count() == 1
 
 
@@ -204,3 +205,11 @@ def test_nodes_cannot_be_deleted(org, api):
     assert api(org.users.admin).delete(detail(org.hub1)).status_code == 405
     assert OrgNode.objects.filter(pk=org.hub1.pk).exists()
     assert Household.objects.filter(pk=org.household1.pk).exists()
+
+
+def test_a_field_the_endpoint_does_not_take_is_a_400_not_silently_dropped(org, api):
+    response = api(org.users.admin).patch(detail(org.building1), {"parent": org.compound2.pk}, format="json")
+    assert response.status_code == 400
+    assert "parent" in response.json()["fields"]
+    org.building1.refresh_from_db()
+    assert org.building1.parent_id == org.compound1.pk

@@ -27,6 +27,11 @@ def test_staff_opens_the_tree_then_a_household_whose_phone_stays_masked(org, liv
     open_menu_item(page, "/households/")
     cards = page.locator(".zb-cards a[href^='/households/']")
     expect(cards).to_have_count(2)
+    page.locator("[data-bs-target='#household-filters']").click()
+    page.fill("#household-q", org.household2.room)  # the list narrows as one types (htmx)
+    expect(cards).to_have_count(1)
+    page.fill("#household-q", "")
+    expect(cards).to_have_count(2)
     page.locator(f".zb-cards a[href='/households/{org.household1.pk}/']").click()
     page.wait_for_url(f"**/households/{org.household1.pk}/")
 

@@ -116,3 +116,19 @@ def test_new_user_sees_only_themselves_and_admins_see_them(org):
     newcomer = UserFactory()
     assert visible(User, newcomer, Action.VIEW_PEOPLE) == {newcomer.pk}
     assert visible(User, org.users.admin, Action.VIEW_PEOPLE) >= {newcomer.pk}
+
+
+def test_own_account_is_readable_but_not_writable_without_a_manage_grant(org):
+    cadre = org.users.cadre1
+    assert visible(User, cadre, Action.VIEW_PEOPLE) == {cadre.pk}
+    assert visible(User, cadre, Action.MANAGE_PEOPLE) == set()
+    assert visible(RoleGrant, cadre, Action.MANAGE_PEOPLE) == set()
+
+
+def test_departments_are_readable_with_any_grant_and_writable_by_global_admins(org):
+    from accounts.models import Department
+
+    assert visible(Department, org.users.cadre1) == {org.department.pk}
+    assert visible(Department, org.users.nobody) == set()
+    assert visible(Department, org.users.staff, Action.MANAGE_PEOPLE) == set()
+    assert visible(Department, org.users.admin, Action.MANAGE_PEOPLE) == {org.department.pk}

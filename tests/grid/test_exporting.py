@@ -11,8 +11,8 @@ from grid.exporting import TEMPLATE_PATH, workbook_export
 from grid.importing import workbook_import
 from grid.importing.layout import DATA_SHEETS, SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_README, SHEET_TREE
 from grid.models import Household, Tag
-from grid.services import grid_post_create, household_update
-from tests.factories import HouseholdFactory, UserFactory, grant
+from grid.services import grid_post_create, grid_set_buildings, household_update, org_node_deactivate
+from tests.factories import BuildingFactory, HouseholdFactory, UserFactory, grant
 from tests.grid.workbooks import data_snapshot, read_sheets
 
 
@@ -62,7 +62,9 @@ def test_a_compound_level_grant_exports_full_paths_of_its_compound_only(org):
     keeper = UserFactory(username="compoundstaff")
     grant(keeper, Role.COMMUNITY_STAFF, node=org.compound1)
     sheets = export_sheets(keeper)
-    assert [list(row.values()) for row in sheets[SHEET_TREE]] == [["北苑社区", "阳光小区党支部", "1号楼党小组", "张建国中心户"]]
+    assert [list(row.values()) for row in sheets[SHEET_TREE]] == [
+        ["北苑社区", "阳光小区党支部", "1号楼党小组", "张建国中心户"]
+    ]
     assert [row["门牌号"] for row in sheets[SHEET_HOUSEHOLDS]] == ["101"]
 
 
@@ -133,6 +135,20 @@ def test_round_trip_export_then_import_changes_nothing(org, tmp_path):
     assert outcome.ok, outcome.error_dicts()
     assert data_snapshot() == before
     assert all(entry["created"] == 0 and entry["updated"] == 0 for entry in outcome.summary["sheets"])
+
+
+def test_round_trip_keeps_a_deactivated_hub_and_a_deactivated_building_of_a_grid(org, tmp_path):
+    spare = BuildingFactory(name="空楼党小组", parent=org.compound1)
+    grid_set_buildings(actor=None, grid=org.grid1, buildings=[org.building1, spare])
+    org_node_deactivate(actor=None, node=spare)
+    org_node_deactivate(actor=None, node=org.hub1)  # household1 still points at it
+    before = data_snapshot()
+    path = tmp_path / "export.xlsx"
+    with workbook_export(user=org.users.staff) as target:
+        path.write_bytes(target.read())
+    outcome = workbook_import(actor=org.users.staff, source=path)
+    assert outcome.ok, outcome.error_dicts()
+    assert data_snapshot() == before
 
 
 def test_round_trip_works_for_a_compound_level_grant_too(org, tmp_path):

@@ -1,11 +1,14 @@
 """The import and export pages: upload, job progress (htmx), template and export downloads."""
 
 import io
+import os
+import re
 
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from grid import import_views
 from grid.exporting import TEMPLATE_PATH
@@ -155,7 +158,7 @@ def test_a_failed_job_shows_the_error_table_with_sheet_row_and_column(org, login
     import_job_run(job_id=job.pk)
     page = login(org.users.staff).get(reverse("imports:job-detail", kwargs={"pk": job.pk})).content.decode()
     assert "hx-trigger" not in page
-    assert "<td class=\"text-nowrap\">居民户</td><td class=\"text-end\">2</td><td class=\"text-nowrap\">联系电话</td>" in page
+    assert '<td class="text-nowrap">居民户</td><td class="text-end">2</td><td class="text-nowrap">联系电话</td>' in page
     assert not Household.objects.filter(room="612").exists()
 
 
@@ -197,3 +200,68 @@ def test_the_other_communitys_staff_exports_none_of_this_community(org, login):
     response = login(org.users.other_staff).get(reverse("imports:export"))
     sheets = read_sheets(io.BytesIO(b"".join(response.streaming_content)))
     assert all(row["社区"] == "南湖社区" for rows in sheets.values() for row in rows)
+
+
+# --- in the browser -----------------------------------------------------------------------------
+
+
+def _screenshot(page, name):
+    """Set ZHUBAO_SCREENSHOTS=/some/folder to look at the pages these journeys pass through."""
+    folder = os.environ.get("ZHUBAO_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+
+
+def _log_in(page, live_server, user, password):
+    page.goto(f"{live_server.url}{reverse('accounts:login')}")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+@pytest.mark.browser
+def test_staff_uploads_the_template_and_the_page_follows_the_job_to_its_summary(
+    org, live_server, page, password, enqueued
+):
+    page.set_viewport_size({"width": 1366, "height": 900})
+    _log_in(page, live_server, org.users.staff, password)
+    page.goto(f"{live_server.url}{reverse('imports:index')}")
+    _screenshot(page, "import-index")
+    page.set_input_files("main input[type=file]", TEMPLATE_PATH)
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/imports/*/")
+    progress = page.locator("#import-job")
+    expect(progress.locator(".badge.text-bg-secondary")).to_be_visible()  # waiting for the worker
+    expect(progress.locator(".progress")).to_be_visible()
+    _screenshot(page, "import-job-pending")
+
+    import_job_run(job_id=enqueued[0])  # what the worker does; the page polls every second
+
+    expect(progress.locator(".badge.text-bg-success")).to_be_visible(timeout=10_000)
+    expect(progress.locator("table")).to_contain_text(SHEET_HOUSEHOLDS)
+    expect(progress).not_to_have_attribute("hx-trigger", re.compile("every"))
+    _screenshot(page, "import-job-succeeded")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    _screenshot(page, "import-job-succeeded-phone")
+
+
+@pytest.mark.browser
+def test_a_failed_import_shows_every_problem_in_a_table(org, live_server, page, password, tmp_path, enqueued):
+    rows = [household_row(room=f"7{n:02d}", phone="12345") for n in range(30)]
+    path = write_workbook(tmp_path / "有错误.xlsx", {SHEET_HOUSEHOLDS: rows})
+    page.set_viewport_size({"width": 1366, "height": 900})
+    _log_in(page, live_server, org.users.staff, password)
+    page.goto(f"{live_server.url}{reverse('imports:index')}")
+    page.set_input_files("main input[type=file]", path)
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/imports/*/")
+    import_job_run(job_id=enqueued[0])
+    table = page.locator("#import-job table")
+    expect(table.locator("tbody tr")).to_have_count(30, timeout=10_000)
+    expect(table.locator("tbody tr").first).to_contain_text("联系电话")
+    _screenshot(page, "import-job-failed")
+    page.goto(f"{live_server.url}{reverse('imports:index')}")
+    expect(page.locator("main table")).to_contain_text("有错误.xlsx")
+    _screenshot(page, "import-index-with-jobs")

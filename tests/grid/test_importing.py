@@ -10,7 +10,7 @@ from core.models import AuditEvent
 from grid.exporting import TEMPLATE_PATH
 from grid.importing import import_job_create, import_job_run, progress_key, workbook_import, workbook_validate
 from grid.importing.layout import SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
-from grid.models import Grid, GridColour, GridPost, Household, ImportJob, OrgNode, OrgNodeKind
+from grid.models import Grid, GridColour, GridPost, Household, ImportJob, OrgNode, OrgNodeKind, Tag
 from grid.services import household_update, org_node_create
 from tests.factories import UserFactory, grant, valid_id_number
 from tests.grid.workbooks import (
@@ -96,7 +96,11 @@ def test_valid_workbook_creates_tree_households_grids_and_posts_with_stamped_ids
     hub = OrgNode.objects.get(name="周红梅中心户", parent=building3)
     compound_new = OrgNode.objects.get(name="新华小区党支部", parent=org.community)
     building8 = OrgNode.objects.get(name="8号楼党小组", parent=compound_new)
-    assert (building3.kind, hub.kind, compound_new.kind) == (OrgNodeKind.BUILDING, OrgNodeKind.HUB, OrgNodeKind.COMPOUND)
+    assert (building3.kind, hub.kind, compound_new.kind) == (
+        OrgNodeKind.BUILDING,
+        OrgNodeKind.HUB,
+        OrgNodeKind.COMPOUND,
+    )
     assert_tree_is_sound(org.community.tree_id)
     assert OrgNode.objects.get(pk=org.community.pk).get_descendants().filter(pk=hub.pk).exists()
 
@@ -127,13 +131,23 @@ def test_valid_workbook_creates_tree_households_grids_and_posts_with_stamped_ids
 
 
 def test_the_tree_stays_usable_by_the_services_after_an_import(org, workbook):
-    path = workbook({SHEET_TREE: [tree_row(compound="阳光小区党支部", building=f"{n}0号楼党小组") for n in range(1, 6)]})
+    path = workbook(
+        {SHEET_TREE: [tree_row(compound="阳光小区党支部", building=f"{n}0号楼党小组") for n in range(1, 6)]}
+    )
     assert workbook_import(actor=org.users.staff, source=path).ok
     building = org_node_create(actor=None, name="99号楼党小组", parent=OrgNode.objects.get(pk=org.compound1.pk))
     assert_tree_is_sound(org.community.tree_id)
     assert building.get_ancestors().filter(pk=org.community.pk).exists()
     names = list(OrgNode.objects.get(pk=org.compound1.pk).get_children().values_list("name", flat=True))
-    assert names == ["1号楼党小组", "10号楼党小组", "20号楼党小组", "30号楼党小组", "40号楼党小组", "50号楼党小组", "99号楼党小组"]
+    assert names == [
+        "1号楼党小组",
+        "10号楼党小组",
+        "20号楼党小组",
+        "30号楼党小组",
+        "40号楼党小组",
+        "50号楼党小组",
+        "99号楼党小组",
+    ]
 
 
 def test_an_admin_may_create_a_new_community_as_its_own_tree(org, workbook):
@@ -179,7 +193,11 @@ def test_an_existing_household_is_matched_by_building_unit_and_room(org, workboo
 def test_a_masked_cell_keeps_the_stored_value_of_an_existing_household(org, workbook):
     stored_phone, stored_id = org.household1.phone, org.household1.id_number
     path = workbook(
-        {SHEET_HOUSEHOLDS: [household_row(room="101", phone="138****0000", id_number="1101**********1234", hub="张建国中心户")]}
+        {
+            SHEET_HOUSEHOLDS: [
+                household_row(room="101", phone="138****0000", id_number="1101**********1234", hub="张建国中心户")
+            ]
+        }
     )
     outcome = workbook_import(actor=org.users.staff, source=path)
     assert outcome.ok, outcome.error_dicts()
@@ -188,10 +206,19 @@ def test_a_masked_cell_keeps_the_stored_value_of_an_existing_household(org, work
 
 
 def test_a_missing_optional_column_leaves_the_stored_value_alone(org, workbook):
-    household_update(actor=None, household=org.household1, tags=[], resident_count=5, is_care=True, care_reason="独居")
-    org.household1.tags.add(*__import__("grid.models", fromlist=["Tag"]).Tag.objects.filter(name="独居老人"))
+    household_update(
+        actor=None,
+        household=org.household1,
+        tags=Tag.objects.filter(name="独居老人"),
+        resident_count=5,
+        is_care=True,
+        care_reason="独居",
+    )
     headers = {SHEET_HOUSEHOLDS: ["社区", "小区党支部", "楼栋党小组", "单元", "门牌号", "户主姓名", "联系电话"]}
-    path = workbook({SHEET_HOUSEHOLDS: [["北苑社区", "阳光小区党支部", "1号楼党小组", "1", "101", "张建国", "13911112222"]]}, headers)
+    path = workbook(
+        {SHEET_HOUSEHOLDS: [["北苑社区", "阳光小区党支部", "1号楼党小组", "1", "101", "张建国", "13911112222"]]},
+        headers,
+    )
     assert workbook_import(actor=org.users.staff, source=path).ok
     household = Household.objects.get(pk=org.household1.pk)
     assert household.phone == "13911112222"
@@ -212,7 +239,13 @@ def test_a_grid_post_holder_changes_and_the_grants_follow(org, workbook):
 
 
 def test_a_building_listed_for_another_grid_moves_there(org, workbook):
-    path = workbook({SHEET_GRIDS: [grid_row(code="02", name="第02网格", buildings="阳光小区党支部/1号楼党小组、和平小区党支部/2号楼党小组")]})
+    path = workbook(
+        {
+            SHEET_GRIDS: [
+                grid_row(code="02", name="第02网格", buildings="阳光小区党支部/1号楼党小组、和平小区党支部/2号楼党小组")
+            ]
+        }
+    )
     outcome = workbook_import(actor=org.users.staff, source=path)
     assert outcome.ok, outcome.error_dicts()
     assert set(org.grid2.buildings.values_list("pk", flat=True)) == {org.building1.pk, org.building2.pk}
@@ -255,6 +288,14 @@ def test_a_workbook_without_known_sheets_or_headers_is_reported(org, workbook):
     }
     path = workbook({SHEET_HOUSEHOLDS: [["北苑社区"]]}, headers={SHEET_HOUSEHOLDS: ["社区", "户主"]})
     assert issue_set(workbook_import(actor=org.users.staff, source=path)) == {(SHEET_HOUSEHOLDS, 1, "", "no_header")}
+
+
+def test_a_sheet_missing_a_required_column_says_which(org, workbook):
+    headers = {SHEET_HOUSEHOLDS: ["社区", "小区党支部", "楼栋党小组", "门牌号", "户主姓名"]}
+    path = workbook({SHEET_HOUSEHOLDS: [["北苑社区", "阳光小区党支部", "1号楼党小组", "101", "张建国"]]}, headers)
+    outcome = workbook_import(actor=org.users.staff, source=path)
+    assert issue_set(outcome) == {(SHEET_HOUSEHOLDS, 1, "", "missing_columns")}
+    assert outcome.issues[0].params["columns"] == "单元"
 
 
 # --- every kind of bad cell, and nothing written ------------------------------------------------
@@ -503,3 +544,55 @@ def test_a_new_household_needs_a_valid_id_number_and_gets_it(org, workbook):
     path = workbook({SHEET_HOUSEHOLDS: [household_row(room="901", id_number=number.lower())]})
     assert workbook_import(actor=org.users.staff, source=path).ok
     assert Household.objects.get(building=org.building1, room="901").id_number == number.upper()
+
+
+def test_the_task_body_runs_the_job(org, workbook):
+    from grid.tasks import import_run
+
+    job = import_job_create(
+        actor=org.users.staff, uploaded_file=_upload(workbook({SHEET_HOUSEHOLDS: [household_row()]}))
+    )
+    import_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.SUCCEEDED
+
+
+def test_an_unexpected_error_fails_the_job_writes_nothing_and_is_raised_for_the_log(org, workbook, monkeypatch):
+    import grid.importing as importing
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(importing, "apply_plan", broken)
+    job = import_job_create(
+        actor=org.users.staff, uploaded_file=_upload(workbook({SHEET_HOUSEHOLDS: [household_row()]}))
+    )
+    before = row_counts()
+    with pytest.raises(RuntimeError):
+        import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert [error["code"] for error in job.errors] == ["unexpected"]
+    assert row_counts() == before
+
+
+def test_a_transient_database_error_puts_the_job_back_for_a_retry(org, workbook, monkeypatch):
+    from django.db import OperationalError
+
+    import grid.importing as importing
+
+    def flaky(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(importing, "apply_plan", flaky)
+    job = import_job_create(
+        actor=org.users.staff, uploaded_file=_upload(workbook({SHEET_HOUSEHOLDS: [household_row()]}))
+    )
+    with pytest.raises(OperationalError):
+        import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PENDING
+    monkeypatch.undo()
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.SUCCEEDED

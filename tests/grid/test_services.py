@@ -52,7 +52,8 @@ def test_sibling_names_must_differ_and_nothing_is_written(org):
     before = OrgNode.objects.count()
     with pytest.raises(ZhubaoError) as error:
         org_node_create(actor=None, name="1号楼党小组", parent=org.compound1)
-    assert error.value.code == ErrorCode.INVALID
+    assert error.value.code == ErrorCode.DUPLICATE
+    assert "name" in error.value.fields
     assert OrgNode.objects.count() == before
 
 
@@ -146,6 +147,13 @@ def test_bad_household_input_is_refused_with_a_field_error(org, field, value):
         household_create(actor=None, building=org.building1, room="999", head_name="钱七", **{field: value})
     assert field in error.value.fields
     assert Household.objects.count() == before
+
+
+def test_a_household_hub_must_hang_under_its_building(org):
+    with pytest.raises(ZhubaoError) as error:
+        household_update(actor=None, household=org.household2, hub=org.hub1)
+    assert "hub" in error.value.fields
+    assert Household.objects.get(pk=org.household2.pk).hub_id is None
 
 
 def test_two_active_households_cannot_share_an_address(org):

@@ -178,6 +178,10 @@ def test_moving_building1_to_compound2_through_the_page_restamps_its_households(
     household = Household.objects.get(pk=org.household1.pk)
     assert household.compound_id == org.compound2.pk
     assert OrgNode.objects.get(pk=org.building1.pk).parent_id == org.compound2.pk
+    detail = client.get(reverse("grid:node-detail", kwargs={"pk": org.building1.pk}))
+    assert [(move.old_parent_id, move.new_parent_id) for move in detail.context["moves"]] == [
+        (org.compound1.pk, org.compound2.pk)
+    ]
 
 
 def test_moving_to_a_node_of_the_wrong_kind_is_refused_and_changes_nothing(org, login):
@@ -629,3 +633,34 @@ def test_grid_list_runs_a_constant_number_of_queries(org, login, django_assert_m
     with django_assert_max_num_queries(GRID_LIST_QUERIES):
         response = client.get(reverse("grid:grid-list"))
     assert {grid.pk for grid in response.context["grids"]} == {org.grid1.pk, org.grid2.pk}
+
+
+def test_every_form_page_renders_for_a_role_that_may_use_it(org, login, post1):
+    admin = login(org.users.admin)
+    for name, pk in [
+        ("grid:node-add-child", org.compound1.pk),
+        ("grid:node-rename", org.compound1.pk),
+        ("grid:node-move", org.building1.pk),
+        ("grid:node-deactivate", org.hub1.pk),
+        ("grid:node-reactivate", org.hub1.pk),
+        ("grid:household-edit", org.household1.pk),
+        ("grid:household-move-out", org.household1.pk),
+        ("grid:grid-colour", org.grid1.pk),
+        ("grid:grid-buildings", org.grid1.pk),
+        ("grid:grid-post-create", org.grid1.pk),
+        ("grid:grid-post-fill", post1.pk),
+        ("grid:grid-post-vacate", post1.pk),
+    ]:
+        assert admin.get(reverse(name, kwargs={"pk": pk})).status_code == 200, name
+    assert admin.get(reverse("grid:community-create")).status_code == 200
+    assert admin.get(reverse("grid:household-create")).status_code == 200
+
+
+def test_a_deactivated_node_says_so_and_offers_reactivation(org, login):
+    from grid.services import org_node_deactivate
+
+    org_node_deactivate(actor=None, node=org.hub1)
+    response = login(org.users.admin).get(reverse("grid:node-detail", kwargs={"pk": org.hub1.pk}))
+    content = response.content.decode()
+    assert "Deactivated on" in content
+    assert reverse("grid:node-reactivate", kwargs={"pk": org.hub1.pk}) in content

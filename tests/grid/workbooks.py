@@ -5,7 +5,7 @@ import io
 from openpyxl import Workbook, load_workbook
 
 from accounts.models import RoleGrant
-from grid.importing.layout import GRIDS, HOUSEHOLDS, POSTS, TREE, SHEETS_BY_NAME
+from grid.importing.layout import GRIDS, HOUSEHOLDS, POSTS, SHEETS_BY_NAME, TREE
 from grid.models import Grid, GridBuilding, GridPost, Household, OrgNode
 from tests.factories import valid_id_number
 
@@ -51,7 +51,14 @@ def household_row(**values):
 
 
 def grid_row(**values):
-    row = {"community": "北苑社区", "code": "03", "name": "第三网格", "colour": "绿", "colour_reason": "", "buildings": ""}
+    row = {
+        "community": "北苑社区",
+        "code": "03",
+        "name": "第三网格",
+        "colour": "绿",
+        "colour_reason": "",
+        "buildings": "",
+    }
     row.update(values)
     return [row[column.key] for column in GRIDS.columns]
 
@@ -97,15 +104,34 @@ def row_counts() -> dict[str, int]:
 def data_snapshot() -> dict:
     """Everything an import may change, as comparable values (ids included)."""
     return {
-        "nodes": list(OrgNode.objects.order_by("id").values_list("id", "name", "parent_id", "is_active", "tree_id", "lft", "rght")),
+        "nodes": list(
+            OrgNode.objects.order_by("id").values_list("id", "name", "parent_id", "is_active", "tree_id", "lft", "rght")
+        ),
         "households": list(
             Household.objects.order_by("id").values_list(
-                "id", "community_id", "compound_id", "building_id", "hub_id", "unit", "room", "head_name",
-                "phone", "id_number", "resident_count", "is_care", "care_reason", "is_active", "updated_at",
+                "id",
+                "community_id",
+                "compound_id",
+                "building_id",
+                "hub_id",
+                "unit",
+                "room",
+                "head_name",
+                "phone",
+                "id_number",
+                "resident_count",
+                "is_care",
+                "care_reason",
+                "is_active",
+                "updated_at",
             )
         ),
         "tags": sorted(Household.tags.through.objects.values_list("household_id", "tag_id")),
-        "grids": list(Grid.objects.order_by("id").values_list("id", "community_id", "code", "name", "colour", "colour_reason", "updated_at")),
+        "grids": list(
+            Grid.objects.order_by("id").values_list(
+                "id", "community_id", "code", "name", "colour", "colour_reason", "updated_at"
+            )
+        ),
         "grid_buildings": sorted(GridBuilding.objects.values_list("grid_id", "building_id")),
         "posts": list(GridPost.objects.order_by("id").values_list("id", "grid_id", "post_type", "title", "holder_id")),
         "grants": list(RoleGrant.objects.order_by("id").values_list("id", "user_id", "role", "grid_id", "revoked_at")),

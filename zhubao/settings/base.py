@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -136,6 +135,8 @@ else:
         "data_folder_out": str(BROKER_DIR),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # Exchange tables; kombu's default is ./control in whatever directory the process started.
+        "control_folder": str(BROKER_DIR / "control"),
     }
     CACHES = {
         "default": {

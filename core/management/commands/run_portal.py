@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 STOP_TIMEOUT = 15  # seconds a child gets to finish after SIGTERM before SIGKILL
 
@@ -81,16 +81,19 @@ class Command(BaseCommand):
                 web.append("--noreload")
             self._start(web, base_dir, env)
             self.stdout.write(f"Portal: http://{addr}/   (Ctrl-C stops the web server and the worker)")
+            exited = None
             while not self.stopping:
-                for child in self.children:
-                    if child.poll() is not None:
-                        name = "The worker" if "celery" in child.args else "runserver"
-                        self.stderr.write(f"{name} exited with code {child.returncode}; stopping the rest.")
-                        self.stopping = True
-                        break
+                exited = next((child for child in self.children if child.poll() is not None), None)
+                if exited is not None:
+                    name = "The worker" if "celery" in exited.args else "runserver"
+                    self.stderr.write(f"{name} exited with code {exited.returncode}; stopping the rest.")
+                    break
                 time.sleep(0.5)
         finally:
             self._stop_all()
+        if exited is not None:
+            # A child that ended on its own (a port in use, a crash) is a failure of the run.
+            raise CommandError(f"The dev runner stopped because {name.lower()} exited.", returncode=1)
 
     def _start(self, command, cwd, env):
         child = subprocess.Popen(command, cwd=cwd, env=env, preexec_fn=_die_with_parent)

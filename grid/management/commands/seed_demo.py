@@ -29,7 +29,7 @@ from django.db import transaction
 
 from accounts.models import Department, Role, User
 from accounts.services import department_create, role_grant_add, user_create
-from grid.models import Grid, GridColour, GridPost, GridPostType, Household, OrgNode, OrgNodeKind, Tag
+from grid.models import Grid, GridColour, GridPost, GridPostType, Household, OrgNode, Tag
 from grid.services import grid_create, grid_post_create, grid_set_colour, org_node_create
 from liaison.models import WorkGroup, WorkTeam
 from liaison.services import work_group_create, work_group_member_add, work_team_create
@@ -80,8 +80,9 @@ GIVEN = (
     "梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔"
     "建国志国振华德明立新永红海峰文斌宏伟国庆春生金山玉林长江福来"
 )
-PHONE_PREFIXES = ["130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156",
-                  "157", "158", "159", "176", "177", "180", "181", "182", "185", "186", "187", "188", "189"]
+PHONE_PREFIXES = (
+    "130 131 132 135 136 137 138 139 150 151 152 155 156 157 158 159 176 177 180 181 182 185 186 187 188 189".split()
+)
 AREA_CODES = ["150202", "150203", "150204", "150205", "150207"]  # districts of a northern city
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
@@ -149,14 +150,15 @@ class Command(BaseCommand):
         community = self._node(COMMUNITY, None, actor=admin)
         compounds = [self._node(name, community, actor=admin) for name, _count in COMPOUNDS]
         buildings: list[OrgNode] = []
-        for compound, (name, count) in zip(compounds, COMPOUNDS):
+        for compound, (name, count) in zip(compounds, COMPOUNDS, strict=True):
             short = name.removesuffix("党支部")
-            buildings += [self._node(f"{short}{number}号楼党小组", compound, actor=admin) for number in
-                          range(1, count + 1)]
+            buildings += [
+                self._node(f"{short}{number}号楼党小组", compound, actor=admin) for number in range(1, count + 1)
+            ]
         hub_buildings = [buildings[index] for index in range(0, len(buildings), len(buildings) // len(HUB_HEADS))]
         hubs = {
             building.pk: self._node(f"{head}党员中心户", building, actor=admin)
-            for building, head in zip(hub_buildings, HUB_HEADS)
+            for building, head in zip(hub_buildings, HUB_HEADS, strict=True)
         }
         departments = [self._department(name, code, actor=admin) for name, code in DEPARTMENTS]
 
@@ -173,7 +175,7 @@ class Command(BaseCommand):
         )
         group_leads = [self._user("grouplead" if i == 0 else f"grouplead{i + 1}", self._name()) for i in range(4)]
         groups = []
-        for index, (name, lead) in enumerate(zip(WORK_GROUPS, group_leads)):
+        for index, (name, lead) in enumerate(zip(WORK_GROUPS, group_leads, strict=True)):
             group = WorkGroup.objects.filter(team=team, name=name).first() or work_group_create(
                 actor=admin, team=team, name=name, compound=compounds[index], leader=lead
             )
@@ -260,7 +262,7 @@ class Command(BaseCommand):
         )
         rows: list[tuple[Household, list[str]]] = []
         serial = 0
-        for building, count in zip(buildings, counts):
+        for building, count in zip(buildings, counts, strict=True):
             hub = hubs.get(building.pk)
             for position in range(count):
                 unit, room = _address(position)
@@ -279,7 +281,7 @@ class Command(BaseCommand):
         through = Household.tags.through
         links = [
             through(household_id=household.pk, tag_id=tags[code].pk)
-            for household, (_row, codes) in zip(created, rows)
+            for household, (_row, codes) in zip(created, rows, strict=True)
             for code in dict.fromkeys(codes)
             if code in tags
         ]
@@ -360,7 +362,7 @@ class Command(BaseCommand):
                 f"{rng.choice(AREA_CODES)}{birth_year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
                 f"{rng.randrange(1000):03d}"
             )
-            value = body + _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS)) % 11]
+            value = body + _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
             if value not in self.used_ids:
                 self.used_ids.add(value)
                 return value
