@@ -40,7 +40,9 @@ class GrantPlaceChoicesMixin:
         elif db_field.name == "grid":
             kwargs["queryset"] = scope(Grid.objects.all(), request.user, Action.MANAGE_PEOPLE).filter(is_active=True)
         elif db_field.name == "department":
-            kwargs["queryset"] = Department.objects.filter(is_active=True)
+            kwargs["queryset"] = scope(Department.objects.all(), request.user, Action.MANAGE_PEOPLE).filter(
+                is_active=True
+            )
         elif db_field.name == "user":
             kwargs["queryset"] = scope(User.objects.all(), request.user, Action.MANAGE_PEOPLE)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -203,7 +205,6 @@ class RoleGrantAdmin(GrantPlaceChoicesMixin, ZhubaoModelAdmin):
 class DepartmentAdmin(ZhubaoModelAdmin):
     """Departments are reference data: created through the service, renamed or deactivated here."""
 
-    scoped = False
     list_display = ("name", "code", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "code")

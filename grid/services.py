@@ -202,6 +202,18 @@ def org_node_reactivate(*, actor, node: OrgNode) -> OrgNode:
     return node
 
 
+@transaction.atomic
+def tag_ensure_defaults() -> int:
+    """Make sure the default household tags exist (after a flush, or on a fresh database); returns how many were added."""
+    from .default_tags import DEFAULT_TAGS
+
+    added = 0
+    for order, (code, name) in enumerate(DEFAULT_TAGS):
+        _, created = Tag.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
+        added += created
+    return added
+
+
 # --- Households -----------------------------------------------------------------------------
 
 HOUSEHOLD_FIELDS = (

@@ -25,6 +25,23 @@ from tests.factories import (
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _restore_migration_data(request, django_db_blocker):
+    """Transactional tests (live server, real worker) end with a flush that also empties the
+    rows data migrations add; put the default tags back for the transactional tests after them."""
+    yield
+    if {"transactional_db", "live_server"} & set(request.fixturenames) or _wants_transaction(request):
+        from grid.services import tag_ensure_defaults
+
+        with django_db_blocker.unblock():
+            tag_ensure_defaults()
+
+
+def _wants_transaction(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
 @pytest.fixture
 def password():
     return TEST_PASSWORD

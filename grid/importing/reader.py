@@ -1,7 +1,7 @@
 """Read a workbook into plain rows: the first of the three phases (read, validate, write).
 
-Cells are streamed sheet by sheet (``xlsx.py``), so a 20,000-row sheet is read in about a
-second without holding the workbook in memory. Columns are found by their header (order
+Cells are streamed sheet by sheet (``xlsx.py``, openpyxl read-only), so a 20,000-row sheet
+is read without holding the workbook in memory. Columns are found by their header (order
 does not matter, extra columns are ignored); a title row or two above the header is allowed.
 """
 

@@ -3,6 +3,7 @@
 import io
 import os
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
@@ -15,7 +16,7 @@ from grid.exporting import TEMPLATE_PATH
 from grid.importing import import_job_create, import_job_run, progress_key
 from grid.importing.layout import SHEET_HOUSEHOLDS
 from grid.models import Household, ImportJob
-from tests.grid.workbooks import household_row, read_sheets, write_workbook
+from tests.grid.workbooks import ensure_default_tags, household_row, read_sheets, write_workbook
 
 
 @pytest.fixture
@@ -133,6 +134,14 @@ def test_a_pending_job_polls_its_progress_every_second(org, login, staff_job):
     assert reverse("imports:job-progress", kwargs={"pk": staff_job.pk}) in page
 
 
+def test_a_job_waiting_for_long_says_the_worker_may_be_down(org, login, staff_job):
+    client = login(org.users.staff)
+    url = reverse("imports:job-progress", kwargs={"pk": staff_job.pk})
+    assert "alert-warning" not in client.get(url).content.decode()
+    ImportJob.objects.filter(pk=staff_job.pk).update(created_at=staff_job.created_at - timedelta(minutes=5))
+    assert "alert-warning" in client.get(url).content.decode()
+
+
 def test_a_running_job_shows_its_phase_and_a_progress_bar(org, login, staff_job):
     ImportJob.objects.filter(pk=staff_job.pk).update(status=ImportJob.Status.RUNNING)
     cache.set(progress_key(staff_job.pk), {"phase": "writing", "processed": 1500, "total": 2000})
@@ -224,6 +233,7 @@ def _log_in(page, live_server, user, password):
 def test_staff_uploads_the_template_and_the_page_follows_the_job_to_its_summary(
     org, live_server, page, password, enqueued
 ):
+    ensure_default_tags()  # the template's households carry tags
     page.set_viewport_size({"width": 1366, "height": 900})
     _log_in(page, live_server, org.users.staff, password)
     page.goto(f"{live_server.url}{reverse('imports:index')}")

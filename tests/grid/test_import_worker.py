@@ -18,7 +18,7 @@ from grid.importing import progress_key
 from grid.importing.layout import SHEET_HOUSEHOLDS, SHEET_TREE
 from grid.models import Household, ImportJob, OrgNode
 from grid.tasks import import_run
-from tests.grid.workbooks import household_row, tree_row, write_workbook
+from tests.grid.workbooks import ensure_default_tags, household_row, tree_row, write_workbook
 from zhubao.celery import app
 
 pytestmark = [
@@ -49,11 +49,14 @@ def wait_until_finished(job_id: int) -> ImportJob:
 
 
 def test_an_upload_is_imported_by_a_real_worker(org, login, tmp_path, worker_queue):
+    ensure_default_tags()
     path = write_workbook(
         tmp_path / "台账.xlsx",
         {
             SHEET_TREE: [tree_row(compound="阳光小区党支部", building="3号楼党小组")],
-            SHEET_HOUSEHOLDS: [household_row(building="3号楼党小组", room=f"{n}01") for n in range(1, 6)],
+            SHEET_HOUSEHOLDS: [
+                household_row(building="3号楼党小组", room=f"{n}01", tags="独居老人") for n in range(1, 6)
+            ],
         },
     )
     client = login(org.users.staff)
@@ -62,7 +65,9 @@ def test_an_upload_is_imported_by_a_real_worker(org, login, tmp_path, worker_que
     job = wait_until_finished(ImportJob.objects.get().pk)
     assert job.status == ImportJob.Status.SUCCEEDED, job.errors
     building = OrgNode.objects.get(name="3号楼党小组", parent=org.compound1)
-    assert Household.objects.filter(building=building, compound=org.compound1, community=org.community).count() == 5
+    households = Household.objects.filter(building=building, compound=org.compound1, community=org.community)
+    assert households.count() == 5
+    assert households.filter(tags__name="独居老人").count() == 5
     assert cache.get(progress_key(job.pk))["phase"] == "writing"
     page = client.get(reverse("imports:job-progress", kwargs={"pk": job.pk})).content.decode()
     assert "hx-trigger" not in page and SHEET_HOUSEHOLDS in page

@@ -596,3 +596,12 @@ def test_a_transient_database_error_puts_the_job_back_for_a_retry(org, workbook,
     import_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.SUCCEEDED
+
+
+def test_the_check_stops_after_the_maximum_number_of_errors(org, workbook, monkeypatch):
+    monkeypatch.setattr("grid.importing.issues.MAX_ISSUES", 3)
+    path = workbook({SHEET_HOUSEHOLDS: [household_row(room=f"1{n:02d}", phone="1") for n in range(10)]})
+    before = row_counts()
+    outcome = workbook_import(actor=org.users.staff, source=path)
+    assert [issue.code for issue in outcome.issues] == ["phone_invalid"] * 3 + ["too_many_errors"]
+    assert row_counts() == before

@@ -7,7 +7,14 @@ from openpyxl import Workbook, load_workbook
 from accounts.models import RoleGrant
 from grid.importing.layout import GRIDS, HOUSEHOLDS, POSTS, SHEETS_BY_NAME, TREE
 from grid.models import Grid, GridBuilding, GridPost, Household, OrgNode
+from grid.services import tag_ensure_defaults
 from tests.factories import valid_id_number
+
+
+def ensure_default_tags() -> None:
+    """The tags the data migration adds: a transactional test (live server, real worker) that
+    ran before flushed them away, so tests of that kind make sure they are there."""
+    tag_ensure_defaults()
 
 
 def write_workbook(path, sheets: dict[str, list[list]], headers: dict[str, list] | None = None):
@@ -162,6 +169,7 @@ __all__ = [
     "TREE",
     "assert_tree_is_sound",
     "data_snapshot",
+    "ensure_default_tags",
     "grid_row",
     "household_row",
     "post_row",
