@@ -45,9 +45,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     # Community staff and grid workers keep household data (BRIEF).
     Action.EDIT_HOUSEHOLD: frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_WORKER}),
     # Roles that work with residents directly may see a full phone or ID number, audited.
-    Action.REVEAL_PERSONAL_DATA: frozenset(
-        {Role.SYSTEM_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.CADRE}
-    ),
+    Action.REVEAL_PERSONAL_DATA: frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.CADRE}),
     Action.MANAGE_TREE: frozenset({Role.SYSTEM_ADMIN}),
     Action.MANAGE_GRID: frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_STAFF}),
     Action.MANAGE_PEOPLE: frozenset({Role.SYSTEM_ADMIN}),

@@ -37,7 +37,7 @@ from .importing.layout import (
     YES,
     Sheet,
 )
-from .models import Grid, GridBuilding, GridPost, Household, OrgNode
+from .models import Grid, GridBuilding, GridPost, Household, OrgNode, id_number_check_character
 
 TEMPLATE_PATH = Path(__file__).resolve().parent / "import_template" / "zhubao-import-template.xlsx"
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -227,14 +227,10 @@ def workbook_export(*, user, request=None):
 
 # --- the template -------------------------------------------------------------------------------
 
-_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-_ID_CHECK = "10X98765432"
-
 
 def with_check_character(body: str) -> str:
     """A 17-digit ID number body plus its GB 11643 check character."""
-    total = sum(int(digit) * weight for digit, weight in zip(body, _ID_WEIGHTS, strict=True))
-    return body + _ID_CHECK[total % 11]
+    return body + id_number_check_character(body)
 
 
 TEMPLATE_EXAMPLES = {

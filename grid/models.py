@@ -101,12 +101,17 @@ _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
 
 
+def id_number_check_character(body: str) -> str:
+    """The GB 11643 check character of a 17-digit resident ID number body."""
+    total = sum(int(digit) * weight for digit, weight in zip(body, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
 def id_number_is_valid(value: str) -> bool:
     """A resident ID number (GB 11643): 17 digits and a check character."""
     if not ID_NUMBER_PATTERN.match(value):
         return False
-    total = sum(int(digit) * weight for digit, weight in zip(value[:17], _ID_WEIGHTS))
-    return _ID_CHECK[total % 11] == value[17]
+    return id_number_check_character(value[:17]) == value[17]
 
 
 class HouseholdQuerySet(models.QuerySet):
@@ -121,9 +126,7 @@ class Household(models.Model):
     every subtree count is an indexed equality; moving a building re-stamps them.
     """
 
-    community = models.ForeignKey(
-        OrgNode, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
-    )
+    community = models.ForeignKey(OrgNode, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
     compound = models.ForeignKey(OrgNode, verbose_name=_("compound"), on_delete=models.PROTECT, related_name="+")
     building = models.ForeignKey(
         OrgNode, verbose_name=_("building"), on_delete=models.PROTECT, related_name="households"
@@ -220,9 +223,7 @@ class GridColour(models.TextChoices):
 class Grid(models.Model):
     """A grid (网格) of buildings inside one community, coloured by risk (三色管理)."""
 
-    community = models.ForeignKey(
-        OrgNode, verbose_name=_("community"), on_delete=models.PROTECT, related_name="grids"
-    )
+    community = models.ForeignKey(OrgNode, verbose_name=_("community"), on_delete=models.PROTECT, related_name="grids")
     name = models.CharField(_("name"), max_length=64)
     code = models.CharField(_("code"), max_length=32)
     buildings = models.ManyToManyField(

@@ -204,7 +204,10 @@ def org_node_reactivate(*, actor, node: OrgNode) -> OrgNode:
 
 @transaction.atomic
 def tag_ensure_defaults() -> int:
-    """Make sure the default household tags exist (after a flush, or on a fresh database); returns how many were added."""
+    """Make sure the default household tags exist (after a flush, or on a fresh database).
+
+    Returns how many were added.
+    """
     from .default_tags import DEFAULT_TAGS
 
     added = 0
@@ -311,9 +314,7 @@ def household_deactivate(*, actor, household: Household) -> Household:
 def _check_buildings_in_community(community: OrgNode, buildings: Iterable[OrgNode]) -> list[OrgNode]:
     buildings = list(buildings)
     outside = [
-        b.name
-        for b in buildings
-        if b.kind != OrgNodeKind.BUILDING or b.tree_id != community.tree_id or not b.is_active
+        b.name for b in buildings if b.kind != OrgNodeKind.BUILDING or b.tree_id != community.tree_id or not b.is_active
     ]
     if outside:
         raise ZhubaoError(
@@ -325,9 +326,7 @@ def _check_buildings_in_community(community: OrgNode, buildings: Iterable[OrgNod
 
 
 @transaction.atomic
-def grid_create(
-    *, actor, community: OrgNode, name: str, code: str, buildings: Iterable[OrgNode] = (), **data
-) -> Grid:
+def grid_create(*, actor, community: OrgNode, name: str, code: str, buildings: Iterable[OrgNode] = (), **data) -> Grid:
     grid = Grid(community=community, name=name.strip(), code=code.strip(), **data)
     if grid.colour != GridColour.GREEN and not grid.colour_set_on:
         grid.colour_set_on = timezone.localdate()

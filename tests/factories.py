@@ -6,20 +6,16 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import Department, User
 from accounts.services import role_grant_add
-from grid.models import Household, OrgNode
+from grid.models import Household, OrgNode, id_number_check_character
 from grid.services import grid_create, grid_post_create, household_create, org_node_create
 
 TEST_PASSWORD = "zhubao-test-pass"
-
-_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-_ID_CHECK = "10X98765432"
 
 
 def valid_id_number(n: int) -> str:
     """A well-formed resident ID number (GB 11643 check digit) that differs for each n."""
     body = f"110105198{n % 10}0101{n % 1000:03d}"[:17].ljust(17, "0")
-    total = sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS))
-    return body + _ID_CHECK[total % 11]
+    return body + id_number_check_character(body)
 
 
 class UserFactory(DjangoModelFactory):

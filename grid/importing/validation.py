@@ -415,7 +415,6 @@ class WorkbookValidator:
             row.error("unknown_building", "building", building=path[2], compound=path[1], source_sheet=SHEET_TREE)
         return False
 
-
     def _phone(self, row: _Row) -> tuple[str | None, bool]:
         if not row.present("phone"):
             return None, False

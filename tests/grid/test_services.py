@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from accounts.models import Role, RoleGrant
 from core.errors import ErrorCode, ZhubaoError
 from core.models import AuditEvent
 from grid.models import GridBuilding, GridColour, Household, OrgNode, OrgNodeKind, OrgNodeMove
@@ -23,8 +24,7 @@ from grid.services import (
     org_node_reactivate,
     org_node_rename,
 )
-from accounts.models import Role, RoleGrant
-from tests.factories import BuildingFactory, CommunityFactory, CompoundFactory, HouseholdFactory, UserFactory
+from tests.factories import BuildingFactory, CommunityFactory, CompoundFactory, UserFactory
 
 
 def test_node_kind_follows_the_parent_down_the_four_levels(db):

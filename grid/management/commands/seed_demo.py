@@ -29,7 +29,7 @@ from django.db import transaction
 
 from accounts.models import Department, Role, User
 from accounts.services import department_create, role_grant_add, user_create
-from grid.models import Grid, GridColour, GridPost, GridPostType, Household, OrgNode, Tag
+from grid.models import Grid, GridColour, GridPost, GridPostType, Household, OrgNode, Tag, id_number_check_character
 from grid.services import grid_create, grid_post_create, grid_set_colour, org_node_create
 from liaison.models import WorkGroup, WorkTeam
 from liaison.services import work_group_create, work_group_member_add, work_team_create
@@ -84,8 +84,6 @@ PHONE_PREFIXES = (
     "130 131 132 135 136 137 138 139 150 151 152 155 156 157 158 159 176 177 180 181 182 185 186 187 188 189".split()
 )
 AREA_CODES = ["150202", "150203", "150204", "150205", "150207"]  # districts of a northern city
-_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-_ID_CHECK = "10X98765432"
 # (tag code, care reason) for care households.
 CARE_KINDS = [
     ("elderly-alone", "独居老人，子女在外地，需每周电话联系、每月上门"),
@@ -362,7 +360,7 @@ class Command(BaseCommand):
                 f"{rng.choice(AREA_CODES)}{birth_year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
                 f"{rng.randrange(1000):03d}"
             )
-            value = body + _ID_CHECK[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
+            value = body + id_number_check_character(body)
             if value not in self.used_ids:
                 self.used_ids.add(value)
                 return value
