@@ -10,7 +10,7 @@ from core.errors import ErrorCode, ZhubaoError
 from core.models import AuditEvent
 from core.services import audit_record
 
-from .models import Department, RoleGrant, User
+from .models import Department, Role, RoleGrant, User
 
 
 def _full_clean(instance, **kwargs) -> None:
@@ -47,9 +47,34 @@ def department_create(*, actor, name: str, code: str) -> Department:
     return department
 
 
+def _check_actor_may_grant(*, actor, role: str, org_node, grid, department) -> None:
+    """Refuse a grant the actor could not hold power over (no escalation, even past a careless caller).
+
+    ``actor=None`` is the system itself (demo data, imports run by a global admin, tests).
+    A global admin may grant anything. Otherwise: a place-less or department grant, or a
+    system-admin grant, needs a global admin; a node must lie in the actor's MANAGE_PEOPLE
+    scope; a grid in their MANAGE_GRID scope (community staff fill grid posts).
+    """
+    if actor is None:
+        return
+    from core.access import Action, scope, user_scope
+    from grid.models import Grid, OrgNode
+
+    if user_scope(actor).is_global(Action.MANAGE_PEOPLE):
+        return
+    refused = ZhubaoError(ErrorCode.PERMISSION_DENIED, _("You may not give this role at this place."), status_code=403)
+    if role == Role.SYSTEM_ADMIN or department is not None or (org_node is None and grid is None):
+        raise refused
+    if org_node is not None and not scope(OrgNode.objects.filter(pk=org_node.pk), actor, Action.MANAGE_PEOPLE).exists():
+        raise refused
+    if grid is not None and not scope(Grid.objects.filter(pk=grid.pk), actor, Action.MANAGE_GRID).exists():
+        raise refused
+
+
 @transaction.atomic
 def role_grant_add(*, actor, user: User, role: str, org_node=None, grid=None, department=None) -> RoleGrant:
     """Give a role at a place. Granting the same role at the same place twice returns the first grant."""
+    _check_actor_may_grant(actor=actor, role=role, org_node=org_node, grid=grid, department=department)
     existing = RoleGrant.objects.active().filter(
         user=user, role=role, org_node=org_node, grid=grid, department=department
     )
@@ -74,6 +99,9 @@ def role_grant_add(*, actor, user: User, role: str, org_node=None, grid=None, de
 
 @transaction.atomic
 def role_grant_revoke(*, actor, grant: RoleGrant) -> RoleGrant:
+    _check_actor_may_grant(
+        actor=actor, role=grant.role, org_node=grant.org_node, grid=grant.grid, department=grant.department
+    )
     if grant.revoked_at is None:
         grant.revoked_at = timezone.now()
         grant.save(update_fields=["revoked_at"])

@@ -119,6 +119,7 @@ def user_scope(user) -> UserScope:
         RoleGrant.objects.active()
         .filter(user_id=user.pk)
         .filter(Q(org_node__isnull=True) | Q(org_node__is_active=True))
+        .filter(Q(grid__isnull=True) | Q(grid__is_active=True))
         .values_list(
             "role",
             "org_node_id",
@@ -175,7 +176,7 @@ def _any(conditions: list[Q]) -> Q:
 def _grid_building_ids(grid_ids: set[int]):
     from grid.models import GridBuilding
 
-    return GridBuilding.objects.filter(grid_id__in=grid_ids).values("building_id")
+    return GridBuilding.objects.filter(grid_id__in=grid_ids, grid__is_active=True).values("building_id")
 
 
 def _org_node_rule(scope_: UserScope, action: str) -> Q | None:

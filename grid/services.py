@@ -47,6 +47,20 @@ def _check_unique_name(node: OrgNode) -> None:
         raise ZhubaoError(ErrorCode.DUPLICATE, message, {"name": [message]})
 
 
+def _check_actor_is_global_admin(actor) -> None:
+    """A new community (a new tree) is a city-wide act: only an admin of every community, or the system."""
+    if actor is None:
+        return
+    from core.access import Action, user_scope
+
+    if not user_scope(actor).is_global(Action.MANAGE_TREE):
+        raise ZhubaoError(
+            ErrorCode.PERMISSION_DENIED,
+            _("Only a system admin of every community may add a community."),
+            status_code=403,
+        )
+
+
 def org_tree_lock(*, tree_id: int | None) -> None:
     """Serialise writes to one community's tree (or the creation of a new tree).
 
@@ -70,6 +84,7 @@ def org_node_create(*, actor, name: str, parent: OrgNode | None = None, code: st
         if not parent.is_active:
             raise ZhubaoError(ErrorCode.NODE_INACTIVE, _("You cannot add a node under a deactivated node."))
     else:
+        _check_actor_is_global_admin(actor)
         org_tree_lock(tree_id=None)
     kind = CHILD_KIND[parent.kind if parent else None]
     if kind is None:
@@ -137,7 +152,7 @@ def org_node_move(*, actor, node: OrgNode, new_parent: OrgNode) -> OrgNode:
     node.move_to(new_parent, position="last-child")
     node.refresh_from_db()
     new_parent.refresh_from_db()
-    _restamp_households(node)
+    hub_links_cleared = _restamp_households(node)
     if node.kind in {OrgNodeKind.COMPOUND, OrgNodeKind.BUILDING}:
         community_id = node.get_root().pk
         GridBuilding.objects.filter(building__in=node.get_descendants(include_self=True)).exclude(
@@ -148,7 +163,12 @@ def org_node_move(*, actor, node: OrgNode, new_parent: OrgNode) -> OrgNode:
         user=actor,
         action=AuditEvent.Action.TREE_CHANGED,
         obj=node,
-        detail={"op": "move", "from": old_parent.pk if old_parent else None, "to": new_parent.pk},
+        detail={
+            "op": "move",
+            "from": old_parent.pk if old_parent else None,
+            "to": new_parent.pk,
+            "hub_links_cleared": hub_links_cleared,
+        },
     )
     return node
 
@@ -157,18 +177,24 @@ def _parent_kind_of(kind: str) -> str:
     return next(parent for parent, child in CHILD_KIND.items() if child == kind)
 
 
-def _restamp_households(node: OrgNode) -> None:
+def _restamp_households(node: OrgNode) -> int:
+    """Re-stamp the households under a moved node; returns how many hub links a hub move cleared."""
+    if node.kind == OrgNodeKind.HUB:
+        # A hub looks after its own building's households; in another building those links are void.
+        return Household.objects.filter(hub=node).exclude(building_id=node.parent_id).update(hub=None)
     if node.kind == OrgNodeKind.BUILDING:
         compound = node.parent
         Household.objects.filter(building=node).update(compound=compound, community_id=compound.parent_id)
     elif node.kind == OrgNodeKind.COMPOUND:
         Household.objects.filter(compound=node).update(community_id=node.parent_id)
+    return 0
 
 
 @transaction.atomic
 def org_node_deactivate(*, actor, node: OrgNode) -> OrgNode:
     """Deactivate a node and its subtree. Refused while active households live under it."""
     org_tree_lock(tree_id=node.tree_id)
+    node.refresh_from_db()  # lft/rght as they are now that the tree is ours
     subtree = node.get_descendants(include_self=True)
     column = {
         OrgNodeKind.COMMUNITY: "community",
@@ -193,7 +219,9 @@ def org_node_deactivate(*, actor, node: OrgNode) -> OrgNode:
 @transaction.atomic
 def org_node_reactivate(*, actor, node: OrgNode) -> OrgNode:
     """Reactivate a node (its ancestors must be active); descendants stay as they are."""
-    if node.parent_id and not node.parent.is_active:
+    org_tree_lock(tree_id=node.tree_id)
+    node.refresh_from_db()
+    if node.parent_id and not OrgNode.objects.get(pk=node.parent_id).is_active:
         raise ZhubaoError(ErrorCode.NODE_INACTIVE, _("Reactivate the parent node first."))
     node.is_active = True
     node.deactivated_at = None
@@ -234,13 +262,16 @@ HOUSEHOLD_FIELDS = (
 
 
 def _stamp_household(household: Household) -> None:
-    """Set the denormalised compound and community ids from the building.
+    """Set the denormalised compound and community ids from the building, read fresh under the tree lock.
 
-    A household that is no longer a care household keeps no care reason (data minimisation).
+    The building object a form or serializer hands in was loaded before this transaction; a
+    concurrent move or deactivation would otherwise stamp stale ids. A household that is no
+    longer a care household keeps no care reason (data minimisation).
     """
     if not household.is_care:
         household.care_reason = ""
-    building = household.building
+    org_tree_lock(tree_id=household.building.tree_id)
+    household.building = building = OrgNode.objects.select_related("parent").get(pk=household.building_id)
     if building.kind != OrgNodeKind.BUILDING:
         raise ZhubaoError(
             ErrorCode.INVALID, _("Choose a building group."), {"building": [_("Choose a building group.")]}

@@ -24,7 +24,7 @@ from grid.services import (
     org_node_reactivate,
     org_node_rename,
 )
-from tests.factories import BuildingFactory, CommunityFactory, CompoundFactory, UserFactory
+from tests.factories import BuildingFactory, CommunityFactory, CompoundFactory, UserFactory, grant
 
 
 def test_node_kind_follows_the_parent_down_the_four_levels(db):
@@ -255,3 +255,39 @@ def test_concurrent_inserts_into_one_tree_keep_it_consistent():
     nodes = list(OrgNode.objects.filter(tree_id=community.tree_id).order_by("lft").values_list("lft", "rght"))
     edges = sorted(value for pair in nodes for value in pair)
     assert edges == list(range(1, 2 * len(nodes) + 1))  # a valid nested set: no gaps, no overlaps
+
+
+def test_moving_a_hub_to_another_building_clears_the_links_of_households_it_no_longer_serves(org):
+    org_node_move(actor=None, node=org.hub1, new_parent=org.building2)
+    household = Household.objects.get(pk=org.household1.pk)
+    assert household.hub_id is None
+    household_update(actor=None, household=household, head_name="改名后仍可保存")
+    event = AuditEvent.objects.get(detail__op="move")
+    assert event.detail["hub_links_cleared"] == 1
+
+
+def test_only_a_global_admin_may_add_a_community(org):
+    local_admin = UserFactory()
+    grant(local_admin, Role.SYSTEM_ADMIN, node=org.community)
+    with pytest.raises(ZhubaoError) as error:
+        org_node_create(actor=local_admin, name="越权社区")
+    assert error.value.code == ErrorCode.PERMISSION_DENIED
+    assert not OrgNode.objects.filter(name="越权社区").exists()
+    assert org_node_create(actor=org.users.admin, name="新社区").kind == OrgNodeKind.COMMUNITY
+
+
+def test_a_household_is_stamped_from_the_building_as_it_is_now_not_as_the_caller_loaded_it(org):
+    stale_building = OrgNode.objects.get(pk=org.building1.pk)
+    org_node_move(actor=None, node=org.building1, new_parent=org.compound2)
+    household = household_create(actor=None, building=stale_building, room="808", head_name="吴十")
+    assert household.compound_id == org.compound2.pk
+
+
+def test_deactivate_uses_the_tree_as_it_is_after_the_lock(org):
+    stale = OrgNode.objects.get(pk=org.compound2.pk)
+    org_node_create(actor=None, name="新增小区党支部", parent=org.community)  # shifts lft/rght to the right
+    household_deactivate(actor=None, household=org.household2)
+    org_node_deactivate(actor=None, node=stale)
+    assert not OrgNode.objects.get(pk=org.building2.pk).is_active
+    assert OrgNode.objects.get(pk=org.building1.pk).is_active
+    assert OrgNode.objects.get(name="新增小区党支部").is_active
