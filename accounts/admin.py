@@ -7,17 +7,21 @@ model permissions are not used (access comes from grants), so the Group admin is
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.http import Http404
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.access import Action, scope
+from core.access import Action, scope, user_scope
 from core.admin import ScopedAdminMixin, ServiceErrorsMixin, ZhubaoModelAdmin, adopt
+from core.errors import ErrorCode, ZhubaoError
 from core.masking import mask_phone
 from grid.models import Grid, OrgNode
 
 from . import services
-from .models import Department, RoleGrant, User
+from .models import Department, Role, RoleGrant, User
 
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
@@ -25,6 +29,88 @@ if admin.site.is_registered(Group):
 
 def grant_place(grant: RoleGrant):
     return grant.org_node or grant.grid or grant.department or _("all communities")
+
+
+# --- who may manage whom ----------------------------------------------------------------------
+# An admin whose grant sits at one community manages only people who work wholly inside it:
+# otherwise they could take over (password, fields) or widen (grants) an account that reaches
+# further than they do. Grants without a place, department grants and system-admin grants
+# make someone a global or cross-cutting user, so only a global admin gives them.
+
+GLOBAL_ONLY_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.DEPARTMENT_HANDLER})
+
+
+def is_global_admin(user) -> bool:
+    return user_scope(user).is_global(Action.MANAGE_PEOPLE)
+
+
+def managed_users(actor, queryset=None):
+    """Users the actor may edit: for a global admin all; otherwise users (not superusers) with at
+    least one active grant in the actor's scope and none outside it."""
+    queryset = User.objects.all() if queryset is None else queryset
+    users = scope(queryset, actor, Action.MANAGE_PEOPLE)
+    if is_global_admin(actor):
+        return users
+    grants_in_scope = scope(RoleGrant.objects.all(), actor, Action.MANAGE_PEOPLE).values("pk")
+    grants_outside = RoleGrant.objects.active().exclude(pk__in=grants_in_scope)
+    return users.exclude(is_superuser=True).exclude(pk__in=grants_outside.values("user_id"))
+
+
+def may_manage_user(actor, user) -> bool:
+    if user is None or user.pk is None:
+        return False
+    return managed_users(actor, User.objects.filter(pk=user.pk)).exists()
+
+
+def grant_refusal(actor, *, user, role, org_node=None, grid=None, department=None) -> str | None:
+    """Why the actor may not give this grant in the admin, or None when they may."""
+    if is_global_admin(actor):
+        return None
+    if role in GLOBAL_ONLY_ROLES or department is not None or (org_node is None and grid is None):
+        return gettext("Only an admin of all communities may give this role or a role without a place.")
+    if user is None or not may_manage_user(actor, user):
+        return gettext("You may give roles only to people who work wholly inside your part of the organisation.")
+    if org_node is not None and not scope(OrgNode.objects.filter(pk=org_node.pk), actor, Action.MANAGE_PEOPLE).exists():
+        return gettext("This place is outside your part of the organisation.")
+    if grid is not None and not scope(Grid.objects.filter(pk=grid.pk), actor, Action.MANAGE_PEOPLE).exists():
+        return gettext("This place is outside your part of the organisation.")
+    return None
+
+
+def check_grant(actor, **grant) -> None:
+    """Raise the refusal (shown on the page by ServiceErrorsMixin) before a service is called."""
+    message = grant_refusal(actor, **grant)
+    if message:
+        raise ZhubaoError(ErrorCode.PERMISSION_DENIED, message, status_code=403)
+
+
+class GrantRulesFormMixin:
+    """Checks a new grant against grant_refusal; the form class is made per request (``actor``)."""
+
+    actor = None
+    target_user = None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.actor is None or not cleaned.get("role"):
+            return cleaned
+        user = cleaned.get("user") if "user" in self.fields else self.target_user
+        message = grant_refusal(
+            self.actor,
+            user=user,
+            role=cleaned["role"],
+            org_node=cleaned.get("org_node"),
+            grid=cleaned.get("grid"),
+            department=cleaned.get("department"),
+        )
+        if message:
+            raise forms.ValidationError(message)
+        return cleaned
+
+
+def _role_choices_for(actor, field):
+    if field is not None and not is_global_admin(actor):
+        field.choices = [(value, label) for value, label in field.choices if value not in GLOBAL_ONLY_ROLES]
 
 
 class GrantPlaceChoicesMixin:
@@ -44,8 +130,14 @@ class GrantPlaceChoicesMixin:
                 is_active=True
             )
         elif db_field.name == "user":
-            kwargs["queryset"] = scope(User.objects.all(), request.user, Action.MANAGE_PEOPLE)
+            kwargs["queryset"] = managed_users(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        field = super().formfield_for_choice_field(db_field, request, **kwargs)
+        if db_field.name == "role":
+            _role_choices_for(request.user, field)
+        return field
 
 
 class GrantRevokeForm(forms.ModelForm):
@@ -78,6 +170,15 @@ class ActiveGrantInline(ScopedAdminMixin, admin.TabularInline):
     def place(self, obj):
         return grant_place(obj)
 
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and may_manage_user(request.user, obj)
+
+
+class NewGrantForm(GrantRulesFormMixin, forms.ModelForm):
+    class Meta:
+        model = RoleGrant
+        fields = ("role", "org_node", "grid", "department")
+
 
 class NewGrantInline(GrantPlaceChoicesMixin, ScopedAdminMixin, admin.TabularInline):
     """Rows to give the user a new role at a place (added through role_grant_add)."""
@@ -87,12 +188,26 @@ class NewGrantInline(GrantPlaceChoicesMixin, ScopedAdminMixin, admin.TabularInli
     scope_action = Action.MANAGE_PEOPLE
     verbose_name = _("new role grant")
     verbose_name_plural = _("new role grants")
+    form = NewGrantForm
     fields = ("role", "org_node", "grid", "department")
     extra = 1
     can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and may_manage_user(request.user, obj)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class ActorGrantForm(formset.form):
+            actor = request.user
+            target_user = obj
+
+        formset.form = ActorGrantForm
+        return formset
 
 
 # Django's own (already translated) section titles: "Personal info", "Permissions", "Important dates".
@@ -121,15 +236,34 @@ class UserAdmin(ScopedAdminMixin, ServiceErrorsMixin, DjangoUserAdmin):
     def get_inline_instances(self, request, obj=None):
         return super().get_inline_instances(request, obj) if obj is not None else []
 
+    def has_change_permission(self, request, obj=None):
+        # People with any grant outside the admin's scope are shown read-only.
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or may_manage_user(request.user, obj)
+
     def get_readonly_fields(self, request, obj=None):
         readonly = ["last_login", "date_joined"]
-        if not request.user.is_superuser:
-            # Only a superuser may make someone a superuser (a global system admin).
+        if not is_global_admin(request.user):
+            # Only an admin of all communities may set the flags (a superuser is a global admin).
             readonly += ["is_staff", "is_superuser"]
         return readonly if obj is not None else []
 
+    def user_change_password(self, request, id, form_url=""):
+        # Someone the admin may not manage is "not found" here, whatever their grants inside.
+        user = self.get_object(request, unquote(id))
+        if user is None or not may_manage_user(request.user, user):
+            raise Http404
+        return super().user_change_password(request, id, form_url)
+
     def save_model(self, request, obj, form, change):
         if change:
+            if not may_manage_user(request.user, obj):
+                raise ZhubaoError(
+                    ErrorCode.PERMISSION_DENIED,
+                    gettext("You may change only people who work wholly inside your part of the organisation."),
+                    status_code=403,
+                )
             # There is no user_update service yet; the form has validated the fields.
             return super().save_model(request, obj, form, change)
         password = form.cleaned_data.get("password1") if form.cleaned_data.get("set_usable_password") else None
@@ -150,9 +284,23 @@ class UserAdmin(ScopedAdminMixin, ServiceErrorsMixin, DjangoUserAdmin):
             data = grant_form.cleaned_data
             if grant_form.instance.pk is not None:
                 if data.get("revoke"):
+                    if not may_manage_user(request.user, user):
+                        raise ZhubaoError(
+                            ErrorCode.PERMISSION_DENIED,
+                            gettext("You may change only people who work wholly inside your part of the organisation."),
+                            status_code=403,
+                        )
                     services.role_grant_revoke(actor=request.user, grant=grant_form.instance)
                     formset.changed_objects.append((grant_form.instance, ["revoked_at"]))
                 continue
+            check_grant(
+                request.user,
+                user=user,
+                role=data["role"],
+                org_node=data.get("org_node"),
+                grid=data.get("grid"),
+                department=data.get("department"),
+            )
             added = services.role_grant_add(
                 actor=request.user,
                 user=user,
@@ -164,11 +312,18 @@ class UserAdmin(ScopedAdminMixin, ServiceErrorsMixin, DjangoUserAdmin):
             formset.new_objects.append(added)
 
 
+class RoleGrantAdminForm(GrantRulesFormMixin, forms.ModelForm):
+    class Meta:
+        model = RoleGrant
+        fields = ("user", "role", "org_node", "grid", "department")
+
+
 @admin.register(RoleGrant)
 class RoleGrantAdmin(GrantPlaceChoicesMixin, ZhubaoModelAdmin):
     """Grants are added here or on the user page, and revoked with the action; never edited."""
 
     scope_action = Action.MANAGE_PEOPLE
+    form = RoleGrantAdminForm
     allow_change = False
     list_display = ("user", "role", "place", "created_at", "created_by", "revoked_at")
     list_select_related = ("user", "org_node", "grid", "department", "created_by")
@@ -181,7 +336,23 @@ class RoleGrantAdmin(GrantPlaceChoicesMixin, ZhubaoModelAdmin):
     def place(self, obj):
         return grant_place(obj)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        class ActorRoleGrantForm(form_class):
+            actor = request.user
+
+        return ActorRoleGrantForm
+
     def save_model(self, request, obj, form, change):
+        check_grant(
+            request.user,
+            user=obj.user,
+            role=obj.role,
+            org_node=obj.org_node,
+            grid=obj.grid,
+            department=obj.department,
+        )
         grant = services.role_grant_add(
             actor=request.user,
             user=obj.user,
@@ -195,10 +366,25 @@ class RoleGrantAdmin(GrantPlaceChoicesMixin, ZhubaoModelAdmin):
     @admin.action(description=_("Revoke the selected grants"))
     def revoke_grants(self, request, queryset):
         count = 0
-        for grant in queryset.active().select_related("user"):
+        # Only grants of people the admin manages wholly (a grant of someone who also works
+        # elsewhere is left alone and counted as skipped).
+        selected = queryset.active()
+        allowed = selected.filter(user__in=managed_users(request.user).values("pk"))
+        skipped = selected.count() - allowed.count()
+        for grant in allowed.select_related("user"):
             services.role_grant_revoke(actor=request.user, grant=grant)
             count += 1
         self.message_user(request, _("%(count)s grants were revoked.") % {"count": count}, level=messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                _(
+                    "%(count)s grants were not revoked: they belong to people who also work outside your part "
+                    "of the organisation."
+                )
+                % {"count": skipped},
+                level=messages.WARNING,
+            )
 
 
 @admin.register(Department)

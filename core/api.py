@@ -25,6 +25,11 @@ _FORM_FIELDS = {"csrfmiddlewaretoken"}
 _UNKNOWN_FIELD = _("This field cannot be set here.")
 # For a masked value (138****1234) sent back as if it were the real one.
 MASKED_INPUT = _("This is a masked value. Please enter the full value.")
+# The range of an id (a positive bigint). Anything outside it cannot name a row, and would
+# overflow the database driver (SQLite's OverflowError, PostgreSQL's NumericValueOutOfRange):
+# id inputs are bounded to it before they reach a query.
+ID_MIN = 1
+ID_MAX = 2**63 - 1
 
 
 class StandardPagination(PageNumberPagination):
@@ -216,12 +221,16 @@ class ScopedPrimaryKeyRelatedField(_BulkLookupMixin, serializers.PrimaryKeyRelat
         return scope(queryset, request.user, self.access_action)
 
     def clean_key(self, data):
-        if isinstance(data, bool):
+        if isinstance(data, bool) or (isinstance(data, float) and not data.is_integer()):
             self.fail("incorrect_type", data_type=type(data).__name__)
         try:
-            return int(data)
-        except (TypeError, ValueError):
+            key = int(data)
+        except (TypeError, ValueError, OverflowError):
             self.fail("incorrect_type", data_type=type(data).__name__)
+        if not ID_MIN <= key <= ID_MAX:
+            # No row has such an id; it must not reach the database (it would overflow there).
+            self.fail("does_not_exist", pk_value=data)
+        return key
 
     def fail_missing(self, key):
         self.fail("does_not_exist", pk_value=key)

@@ -13,13 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from mptt.admin import DraggableMPTTAdmin
 from mptt.forms import MPTTAdminForm
 
-from core.access import Action, scope
+from core.access import Action, can, scope
 from core.admin import ReadOnlyModelAdmin, ScopedAdminMixin, ServiceErrorsMixin, ZhubaoModelAdmin, adopt
 from core.errors import ZhubaoError
 from core.models import AuditEvent
 from core.services import audit_record
 
 from . import services
+from .importing.layout import CARE_REASON_MASK
 from .models import (
     CHILD_KIND,
     Grid,
@@ -224,8 +225,9 @@ class HouseholdAdminForm(SkipModelCleanOnErrorsMixin, forms.ModelForm):
 
 @admin.register(Household)
 class HouseholdAdmin(ZhubaoModelAdmin):
-    """Phone and ID number are masked in the list; the change page shows them in full
-    and is recorded as a personal-data view."""
+    """Phone and ID number are masked in the list and the care reason is left out of it; the
+    change page shows them in full, recorded as a personal-data view, to a user who may reveal
+    personal data (and masked, unrecorded, to anyone else)."""
 
     scope_action = Action.EDIT_HOUSEHOLD
     form = HouseholdAdminForm
@@ -269,10 +271,42 @@ class HouseholdAdmin(ZhubaoModelAdmin):
             kwargs["form_class"] = NodeChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    # What the change page hides from a user who may not reveal personal data (shown masked instead).
+    PERSONAL_FIELDS = {
+        "phone": "masked_phone_display",
+        "id_number": "masked_id_number_display",
+        "care_reason": "care_reason_hidden",
+    }
+
+    @admin.display(description=_("care reason"))
+    def care_reason_hidden(self, obj):
+        return CARE_REASON_MASK if obj.care_reason else ""
+
+    def may_reveal(self, request, obj) -> bool:
+        """A new household is entered in full; an existing one only by someone allowed to reveal it."""
+        if obj is None:
+            return True
+        cache = request.__dict__.setdefault("_zhubao_reveal", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = can(request.user, Action.REVEAL_PERSONAL_DATA, obj)
+        return cache[obj.pk]
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if self.may_reveal(request, obj):
+            return fields
+        return [self.PERSONAL_FIELDS.get(name, name) for name in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.may_reveal(request, obj):
+            readonly += list(self.PERSONAL_FIELDS.values())
+        return readonly
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
             household = self.get_object(request, object_id)
-            if household is not None:
+            if household is not None and self.may_reveal(request, household):
                 audit_record(
                     user=request.user,
                     action=AuditEvent.Action.PERSONAL_DATA_VIEWED,
@@ -368,9 +402,10 @@ class GridPostInline(ScopedAdminMixin, admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "holder":
-            from accounts.models import User
+            from accounts.admin import managed_users
 
-            kwargs["queryset"] = scope(User.objects.all(), request.user, Action.MANAGE_PEOPLE)
+            # Filling a post gives a grant: only to people the admin manages wholly.
+            kwargs["queryset"] = managed_users(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

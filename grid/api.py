@@ -6,20 +6,20 @@ No DELETE anywhere: nodes are deactivated, households move out, grids are deacti
 """
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Value
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.access import Action, has_action, scope
-from core.api import WRITE_ERRORS, ScopedListRetrieveViewSet, acts_everywhere
+from core.access import Action, scope
+from core.api import WRITE_ERRORS, ScopedListRetrieveViewSet
 from core.models import AuditEvent
 from core.services import audit_record
 
 from .filters import GridFilter, HouseholdFilter, OrgNodeFilter
 from .models import Grid, GridBuilding, GridPost, Household, OrgNode
-from .selectors import with_grid_counts
+from .selectors import with_grid_counts, with_visible_holders
 from .serializers import (
     GridColourSerializer,
     GridSerializer,
@@ -105,16 +105,6 @@ class OrgNodeViewSet(ScopedListRetrieveViewSet):
 # --- Households ------------------------------------------------------------------------------
 
 
-def _with_reveal_flag(queryset, user):
-    """Annotate ``may_reveal_personal_data``: whether the user may see this row's personal data."""
-    if not has_action(user, Action.REVEAL_PERSONAL_DATA):
-        return queryset.annotate(may_reveal_personal_data=Value(False))
-    if acts_everywhere(user, Action.REVEAL_PERSONAL_DATA):
-        return queryset.annotate(may_reveal_personal_data=Value(True))
-    revealable = scope(Household.objects.filter(pk=OuterRef("pk")), user, Action.REVEAL_PERSONAL_DATA)
-    return queryset.annotate(may_reveal_personal_data=Exists(revealable))
-
-
 @extend_schema(tags=["households"])
 @extend_schema_view(
     create=extend_schema(request=HouseholdWriteSerializer, responses={201: HouseholdSerializer, **WRITE_ERRORS}),
@@ -128,8 +118,9 @@ def _with_reveal_flag(queryset, user):
     ),
 )
 class HouseholdViewSet(ScopedListRetrieveViewSet):
-    """Resident households. Phone and ID number are masked in every list and detail answer;
-    the full values only come from ``personal-data/``, which is audited."""
+    """Resident households. Phone and ID number are masked in every list and detail answer and
+    the care reason is left out; the full values only come from ``personal-data/``, which is
+    audited. Writes may still set ``care_reason``."""
 
     serializer_class = HouseholdSerializer
     filterset_class = HouseholdFilter
@@ -141,8 +132,7 @@ class HouseholdViewSet(ScopedListRetrieveViewSet):
     action_scopes = {"personal_data": Action.REVEAL_PERSONAL_DATA}
 
     def base_queryset(self):
-        queryset = Household.objects.select_related("building").prefetch_related("tags")
-        return _with_reveal_flag(queryset, self.request.user)
+        return Household.objects.select_related("building").prefetch_related("tags")
 
     def create(self, request):
         data = self.payload(HouseholdWriteSerializer)
@@ -198,10 +188,19 @@ class GridViewSet(ScopedListRetrieveViewSet):
     write_action = Action.MANAGE_GRID
 
     def base_queryset(self):
-        # The same counts as the grid pages (grid.selectors), as annotations.
-        return with_grid_counts(Grid.objects.all()).prefetch_related(
-            Prefetch("grid_buildings", queryset=GridBuilding.objects.only("id", "grid_id", "building_id")),
-            Prefetch("posts", queryset=GridPost.objects.select_related("holder")),
+        # The same counts as the grid pages (grid.selectors), as annotations, over what the
+        # user may see: a grid spanning compounds shows a cadre only their own buildings and
+        # households, and a post holder's name only to those who may see that person.
+        user = self.request.user
+        visible_buildings = scope(OrgNode.objects.all(), user).values("id")
+        return with_grid_counts(Grid.objects.all(), user=user).prefetch_related(
+            Prefetch(
+                "grid_buildings",
+                queryset=GridBuilding.objects.filter(building_id__in=visible_buildings).only(
+                    "id", "grid_id", "building_id"
+                ),
+            ),
+            Prefetch("posts", queryset=with_visible_holders(GridPost.objects.select_related("holder"), user=user)),
         )
 
     def create(self, request):

@@ -12,18 +12,20 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from core.access import Action, scope
+from core.access import Action, has_action, scope, user_scope
 from core.masking import mask_id_number, mask_phone
 from core.models import AuditEvent
 from core.services import audit_record
 
 from .importing.layout import (
+    CARE_REASON_MASK,
     COLOUR_NAMES,
     DATA_SHEETS,
     GRIDS,
@@ -86,8 +88,31 @@ def _tree_rows(user) -> list[list[str]]:
     return rows
 
 
-def _households(user):
-    """Rows of the 居民户 sheet, masked; two queries whatever the number of households."""
+def _may_reveal_expression(user):
+    """True for the households whose personal data (here the care reason) the user may see,
+    decided in the database for the whole queryset."""
+    if not has_action(user, Action.REVEAL_PERSONAL_DATA):
+        return Value(False, output_field=BooleanField())
+    if user_scope(user).is_global(Action.REVEAL_PERSONAL_DATA):
+        return Value(True, output_field=BooleanField())
+    revealable = scope(Household.objects.all(), user, Action.REVEAL_PERSONAL_DATA).values("pk")
+    return ExpressionWrapper(Q(pk__in=revealable), output_field=BooleanField())
+
+
+class _CareReasons:
+    """Counts the care reasons written in full and masked, for the audit event."""
+
+    def __init__(self):
+        self.included = 0
+        self.masked = 0
+
+
+def _households(user, care_reasons: _CareReasons):
+    """Rows of the 居民户 sheet, masked; two queries whatever the number of households.
+
+    The care reason is written only where the user may reveal the household's personal data;
+    elsewhere a masked marker, which an import treats as "keep the stored reason".
+    """
     households = scope(Household.objects.filter(is_active=True), user, Action.EXPORT)
     tags = defaultdict(list)
     for household_id, tag_name in (
@@ -96,20 +121,25 @@ def _households(user):
         .values_list("household_id", "tag__name")
     ):
         tags[household_id].append(tag_name)
-    rows = households.order_by("building__tree_id", "building__lft", "unit", "room", "id").values_list(
-        "id",
-        "community__name",
-        "compound__name",
-        "building__name",
-        "unit",
-        "room",
-        "head_name",
-        "phone",
-        "id_number",
-        "resident_count",
-        "is_care",
-        "care_reason",
-        "hub__name",
+    rows = (
+        households.annotate(may_reveal=_may_reveal_expression(user))
+        .order_by("building__tree_id", "building__lft", "unit", "room", "id")
+        .values_list(
+            "id",
+            "community__name",
+            "compound__name",
+            "building__name",
+            "unit",
+            "room",
+            "head_name",
+            "phone",
+            "id_number",
+            "resident_count",
+            "is_care",
+            "care_reason",
+            "hub__name",
+            "may_reveal",
+        )
     )
     for (
         household_id,
@@ -125,7 +155,13 @@ def _households(user):
         is_care,
         care_reason,
         hub,
+        may_reveal,
     ) in rows.iterator(chunk_size=2_000):
+        if care_reason and not may_reveal:
+            care_reason = CARE_REASON_MASK
+            care_reasons.masked += 1
+        elif care_reason:
+            care_reasons.included += 1
         yield [
             community,
             compound,
@@ -212,16 +248,28 @@ def workbook_export(*, user, request=None):
     readme.column_dimensions["C"].width = 90
     for row in _readme_rows():
         readme.append(row)
+    care_reasons = _CareReasons()
     counts = {
         TREE.name: _write_only_sheet(workbook, TREE, _tree_rows(user)),
-        HOUSEHOLDS.name: _write_only_sheet(workbook, HOUSEHOLDS, _households(user)),
+        HOUSEHOLDS.name: _write_only_sheet(workbook, HOUSEHOLDS, _households(user, care_reasons)),
         GRIDS.name: _write_only_sheet(workbook, GRIDS, _grids(user)),
         POSTS.name: _write_only_sheet(workbook, POSTS, _posts(user)),
     }
     target = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(target)
     target.seek(0)
-    audit_record(user=user, action=AuditEvent.Action.EXPORTED, detail={"rows": counts}, request=request)
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.EXPORTED,
+        detail={
+            "rows": counts,
+            # Whether the file holds care reasons in full (personal data), and how many were masked.
+            "care_reasons_included": care_reasons.included > 0,
+            "care_reasons_in_full": care_reasons.included,
+            "care_reasons_masked": care_reasons.masked,
+        },
+        request=request,
+    )
     return target
 
 

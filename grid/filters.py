@@ -9,15 +9,25 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from core.access import Action, scope
+from core.api import ID_MAX, ID_MIN
 
 from .models import Grid, GridColour, Household, OrgNode, OrgNodeKind
 
 
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
-    """An id: a whole number, documented as an integer."""
+    """An id: a whole number in the range of a database id, documented as an integer.
+
+    A value outside that range is a 400 with a field error, never a query (it would
+    overflow the database driver: a 500).
+    """
 
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", ID_MIN)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
 
 
 def _codes(value: str) -> list[str]:

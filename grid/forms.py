@@ -7,6 +7,7 @@ form never reaches data on its own.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.api import ID_MAX, ID_MIN
 from core.errors import ZhubaoError
 
 from .models import GridColour, GridPostType, OrgNodeKind
@@ -46,12 +47,39 @@ class NodeLabelMixin:
 
     def label_from_instance(self, obj):
         if obj.kind in {OrgNodeKind.BUILDING, OrgNodeKind.HUB, OrgNodeKind.COMPOUND} and obj.parent_id:
-            return f"{obj.parent.name} / {obj.name}"
-        return obj.name
+            label = f"{obj.parent.name} / {obj.name}"
+        else:
+            label = obj.name
+        if not obj.is_active:
+            # Only offered where a record still points at it (a household's current hub).
+            return _("%(name)s (deactivated)") % {"name": label}
+        return label
 
 
 class NodeChoiceField(NodeLabelMixin, forms.ModelChoiceField):
-    pass
+    """One node of the (scoped) queryset, by id.
+
+    Looked up with ``filter().first()`` rather than ``get()``: a form with two node fields
+    (building and hub) would otherwise read as an N+1 to django-zeal. An id outside the
+    range of a database id is an invalid choice before it reaches a query.
+    """
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        if isinstance(value, self.queryset.model):
+            value = value.pk
+        try:
+            key = int(str(value).strip())
+        except (TypeError, ValueError):
+            key = None
+        node = self.queryset.filter(pk=key).first() if key is not None and ID_MIN <= key <= ID_MAX else None
+        if node is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            )
+        return node
 
 
 class NodeMultipleChoiceField(NodeLabelMixin, forms.ModelMultipleChoiceField):
@@ -125,10 +153,17 @@ class HouseholdForm(BootstrapMixin, forms.Form):
         return data
 
 
+def _id_field() -> forms.IntegerField:
+    """An optional id filter, bounded to the range of a database id (a larger number overflows the driver)."""
+    return forms.IntegerField(required=False, min_value=ID_MIN, max_value=ID_MAX)
+
+
 class HouseholdFilterForm(forms.Form):
-    compound = forms.IntegerField(required=False)
-    building = forms.IntegerField(required=False)
-    node = forms.IntegerField(required=False)
+    """The household list's filters. A value that does not parse is left out (and reported), never a 500."""
+
+    compound = _id_field()
+    building = _id_field()
+    node = _id_field()
     tag = forms.SlugField(required=False)
     care = forms.ChoiceField(required=False, choices=[("", ""), ("yes", "yes"), ("no", "no")])
     q = forms.CharField(required=False, max_length=50)

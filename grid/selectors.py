@@ -6,7 +6,7 @@ indexed column), so a page runs the same number of queries however many rows it 
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts.models import RoleGrant, User
@@ -224,10 +224,15 @@ def household_edit_buildings(*, user) -> QuerySet:
     )
 
 
-def household_edit_hubs(*, user) -> QuerySet:
+def household_edit_hubs(*, user, household: Household | None = None) -> QuerySet:
+    """Active hubs in which the user may keep household data, and the household's current hub
+    even if it was deactivated since: saving the form must not drop it unless the user chooses to."""
+    keep = Q(is_active=True)
+    if household is not None and household.hub_id:
+        keep |= Q(pk=household.hub_id)
     return (
         org_node_visible(user=user, action=Action.EDIT_HOUSEHOLD)
-        .filter(kind=OrgNodeKind.HUB, is_active=True)
+        .filter(keep, kind=OrgNodeKind.HUB)
         .select_related("parent")
         .order_by("tree_id", "lft")
     )
@@ -278,11 +283,21 @@ class GridFilters:
     q: str = ""
 
 
-def with_grid_counts(queryset: QuerySet) -> QuerySet:
+def with_grid_counts(queryset: QuerySet, *, user) -> QuerySet:
+    """Annotate grids with counts over what ``user`` may see.
+
+    A grid may span compounds: a cadre reaches a grid through one building of theirs, and
+    must not learn about the grid's other buildings or their households. Building and
+    household counts therefore only count rows in the user's scope (still one correlated
+    subquery each); posts belong to the grid itself and are counted whole.
+    """
+    visible_buildings = org_node_visible(user=user).values("id")
     return queryset.annotate(
-        building_count=_count(GridBuilding.objects.filter(grid_id=OuterRef("pk")), "grid_id"),
+        building_count=_count(
+            GridBuilding.objects.filter(grid_id=OuterRef("pk"), building_id__in=visible_buildings), "grid_id"
+        ),
         household_count=_count(
-            Household.objects.filter(is_active=True, building__grid_building__grid_id=OuterRef("pk")),
+            scope(Household.objects.filter(is_active=True, building__grid_building__grid_id=OuterRef("pk")), user),
             "building__grid_building__grid_id",
         ),
         post_count=_count(GridPost.objects.filter(grid_id=OuterRef("pk")), "grid_id"),
@@ -296,20 +311,42 @@ def grid_list(*, user, filters: GridFilters) -> QuerySet:
         grids = grids.filter(colour=filters.colour)
     if filters.q:
         grids = grids.filter(Q(name__icontains=filters.q) | Q(code__icontains=filters.q))
-    return with_grid_counts(grids).order_by("community__tree_id", "code", "id")
+    return with_grid_counts(grids, user=user).order_by("community__tree_id", "code", "id")
 
 
 def grid_detail(*, user, pk: int, action: str = Action.VIEW) -> Grid:
-    return get_in_scope_or_404(with_grid_counts(Grid.objects.select_related("community")), user, action, pk=pk)
+    return get_in_scope_or_404(
+        with_grid_counts(Grid.objects.select_related("community"), user=user), user, action, pk=pk
+    )
 
 
-def grid_buildings(*, grid: Grid) -> QuerySet:
-    """The grid's buildings with their compound and active household count."""
-    return with_node_counts(OrgNode.objects.filter(grid_building__grid=grid).select_related("parent").order_by("lft"))
+def grid_buildings(*, user, grid: Grid) -> QuerySet:
+    """The grid's buildings the user may see, with their compound and the active households the user may see."""
+    households = scope(Household.objects.filter(is_active=True, building_id=OuterRef("pk")), user)
+    return (
+        org_node_visible(user=user)
+        .filter(grid_building__grid=grid)
+        .select_related("parent")
+        .annotate(household_count=_count(households, "building_id"))
+        .order_by("lft")
+    )
 
 
-def grid_posts(*, grid: Grid) -> QuerySet:
-    return GridPost.objects.filter(grid=grid).select_related("holder").order_by("post_type", "id")
+def with_visible_holders(queryset: QuerySet, *, user) -> QuerySet:
+    """Annotate grid posts with ``holder_visible``: whether the user may see who holds the post.
+
+    A post's holder is a person; their name is shown only to users whose VIEW_PEOPLE scope
+    covers them (a cadre sees "filled" or "vacant", and their own name). One EXISTS subquery.
+    """
+    if user_scope(user).is_global(Action.VIEW_PEOPLE):
+        return queryset.annotate(holder_visible=Value(True))
+    people = scope(User.objects.filter(pk=OuterRef("holder_id")), user, Action.VIEW_PEOPLE)
+    return queryset.annotate(holder_visible=Exists(people))
+
+
+def grid_posts(*, user, grid: Grid) -> QuerySet:
+    posts = GridPost.objects.filter(grid=grid).select_related("holder").order_by("post_type", "id")
+    return with_visible_holders(posts, user=user)
 
 
 def grid_building_choices(*, user, grid: Grid) -> QuerySet:

@@ -83,7 +83,8 @@ class OrgNodeMoveSerializer(serializers.Serializer):
 class HouseholdSerializer(serializers.ModelSerializer):
     """A household as lists and detail answers show it: phone and ID number masked.
 
-    ``care_reason`` is left out unless the user may see this household's personal data.
+    ``care_reason`` is never part of it (only ``is_care``): like the full phone and ID
+    number, it comes only from the audited ``personal-data/`` answer.
     """
 
     phone = serializers.CharField(source="masked_phone", read_only=True, help_text=_("Masked."))
@@ -91,10 +92,6 @@ class HouseholdSerializer(serializers.ModelSerializer):
     building_name = serializers.CharField(source="building.name", read_only=True)
     address = serializers.CharField(read_only=True)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
-    care_reason = serializers.CharField(
-        read_only=True,
-        help_text=_("Present only for users who may see this household's personal data."),
-    )
 
     class Meta:
         model = Household
@@ -114,18 +111,11 @@ class HouseholdSerializer(serializers.ModelSerializer):
             "resident_count",
             "tags",
             "is_care",
-            "care_reason",
             "is_active",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
-
-    def to_representation(self, household):
-        data = super().to_representation(household)
-        if not getattr(household, "may_reveal_personal_data", False):
-            data.pop("care_reason", None)
-        return data
 
 
 class HouseholdPersonalDataSerializer(serializers.ModelSerializer):
@@ -183,7 +173,13 @@ class HouseholdWriteSerializer(serializers.Serializer):
 
 
 class GridPostSerializer(serializers.ModelSerializer):
-    holder_name = serializers.SerializerMethodField()
+    """A grid post. Who holds it (``holder``, ``holder_name``) is shown only to users who may see
+    that person (VIEW_PEOPLE); others see null and "" with ``is_vacant`` false: filled."""
+
+    holder = serializers.SerializerMethodField(help_text=_("Null when vacant or when you may not see the holder."))
+    holder_name = serializers.SerializerMethodField(
+        help_text=_("Empty when vacant or when you may not see the holder.")
+    )
     is_vacant = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -191,14 +187,25 @@ class GridPostSerializer(serializers.ModelSerializer):
         fields = ["id", "post_type", "title", "holder", "holder_name", "is_vacant"]
         read_only_fields = fields
 
+    @staticmethod
+    def _shows_holder(post) -> bool:
+        # ``holder_visible`` is annotated by grid.selectors.with_visible_holders; fail closed without it.
+        return bool(post.holder_id) and bool(getattr(post, "holder_visible", False))
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_holder(self, post) -> int | None:
+        return post.holder_id if self._shows_holder(post) else None
+
     def get_holder_name(self, post) -> str:
-        return post.holder.display_name if post.holder_id else ""
+        return post.holder.display_name if self._shows_holder(post) else ""
 
 
 class GridSerializer(serializers.ModelSerializer):
-    buildings = serializers.SerializerMethodField(help_text=_("Ids of the grid's buildings."))
+    buildings = serializers.SerializerMethodField(help_text=_("Ids of the grid's buildings that you may see."))
     posts = GridPostSerializer(many=True, read_only=True)
-    household_count = serializers.IntegerField(read_only=True, help_text=_("Active households in its buildings."))
+    household_count = serializers.IntegerField(
+        read_only=True, help_text=_("Active households in its buildings that you may see.")
+    )
     vacant_post_count = serializers.IntegerField(read_only=True)
 
     class Meta:

@@ -226,7 +226,9 @@ def node_reactivate(request, pk):
 def household_list(request):
     user = request.user
     filter_form = HouseholdFilterForm(request.GET)
-    cleaned = filter_form.cleaned_data if filter_form.is_valid() else {}
+    # A filter that does not parse (an id out of range, a typo) is left out; the others still apply.
+    filter_form.is_valid()
+    cleaned = filter_form.cleaned_data
     filters = selectors.HouseholdFilters(
         compound=cleaned.get("compound"),
         building=cleaned.get("building"),
@@ -245,6 +247,7 @@ def household_list(request):
         "filters": filters,
         "choices": selectors.household_filter_choices(user=user),
         "can_create": has_action(user, Action.EDIT_HOUSEHOLD),
+        "ignored_filters": sorted(filter_form.errors),
     }
     return render(request, "grid/household_list.html", context)
 
@@ -284,13 +287,13 @@ def household_reveal(request, pk):
     return render(request, "grid/household_detail.html", context)
 
 
-def _household_form(request, data=None, initial=None):
+def _household_form(request, data=None, initial=None, household=None):
     user = request.user
     return HouseholdForm(
         data,
         initial=initial,
         buildings=selectors.household_edit_buildings(user=user),
-        hubs=selectors.household_edit_hubs(user=user),
+        hubs=selectors.household_edit_hubs(user=user, household=household),
         tags=Tag.objects.all(),
     )
 
@@ -324,7 +327,7 @@ def household_edit(request, pk):
         raise Http404
     title = household.address
     if request.method == "POST":
-        form = _household_form(request, request.POST)
+        form = _household_form(request, request.POST, household=household)
         if form.is_valid():
             try:
                 services.household_update(actor=user, household=household, **form.service_data())
@@ -347,7 +350,7 @@ def household_edit(request, pk):
             "is_care": household.is_care,
             "care_reason": household.care_reason,
         }
-        form = _household_form(request, initial=initial)
+        form = _household_form(request, initial=initial, household=household)
         audit_record(
             user=user,
             action=AuditEvent.Action.PERSONAL_DATA_VIEWED,
@@ -394,8 +397,8 @@ def grid_detail(request, pk):
     grid = selectors.grid_detail(user=user, pk=pk)
     context = {
         "grid": grid,
-        "buildings": selectors.grid_buildings(grid=grid),
-        "posts": selectors.grid_posts(grid=grid),
+        "buildings": selectors.grid_buildings(user=user, grid=grid),
+        "posts": selectors.grid_posts(user=user, grid=grid),
         "can_manage": can(user, Action.MANAGE_GRID, grid),
     }
     return render(request, "grid/grid_detail.html", context)

@@ -344,3 +344,78 @@ def test_public_routes_show_no_personal_data(world, client, name):
         response = getattr(_client(client, None), method)(url)
         assert response.status_code in {200, 400, 405}
         assert not _leaks(response, secrets)
+
+
+# --- Hostile input: never a server error ---------------------------------------------------------
+
+HUGE = "99999999999999999999"  # above 2**63 - 1: overflows SQLite's integers and PostgreSQL's bigint
+
+# Each is sent alone, so one refused parameter does not stop the others from reaching the database.
+HOSTILE_PARAMS = [
+    *[
+        (name, value)
+        for name in ("building", "compound", "community", "hub", "node", "parent", "tree", "grid", "role")
+        for value in (HUGE, "-" + HUGE, "abc", "\x00")
+    ],
+    *[
+        (name, value)
+        for name in ("page", "page_size", "tag", "q", "search", "ordering", "colour", "status", "care", "kind")
+        for value in (HUGE, "\x00")
+    ],
+    ("is_active", "maybe"),
+    ("is_care", "\x00"),
+]
+
+
+def _assert_no_server_error(response, what: str):
+    assert response.status_code < 500, f"{what}: {response.status_code}"
+    if response.status_code == 400 and response.get("Content-Type", "").startswith("application/json"):
+        body = response.json()
+        assert set(body) == {"code", "message", "fields"}, f"{what}: {body}"
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if not r.kwargs and r.name not in PUBLIC], ids=lambda r: r.name or r.path
+)
+def test_a_list_route_answers_hostile_query_parameters_without_a_server_error(world, client, route):
+    url = _url(route, world)
+    _client(client, world.users.staff)
+    for name, value in HOSTILE_PARAMS:
+        _assert_no_server_error(client.get(url, {name: value}), f"GET {url}?{name}={value!r}")
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.kwargs], ids=lambda r: r.name or r.path)
+def test_a_route_with_an_id_too_large_for_the_database_is_404(world, client, route):
+    url = reverse(route.name, kwargs={name: int(HUGE) for name in route.kwargs})
+    _client(client, world.users.admin)
+    for method in _methods(route):
+        response = _send(client, method, url, route)
+        assert response.status_code in {404, 405}, f"{method.upper()} {url}: {response.status_code}"
+
+
+@pytest.mark.parametrize(
+    "url, payload, field",
+    [
+        ("/api/v1/households/", {"building": int(HUGE), "room": "1", "head_name": "甲"}, "building"),
+        ("/api/v1/households/", {"building": -int(HUGE), "room": "1", "head_name": "甲"}, "building"),
+        ("/api/v1/households/", {"building": "building1", "hub": int(HUGE), "room": "1", "head_name": "甲"}, "hub"),
+        ("/api/v1/org-nodes/", {"name": "甲", "parent": int(HUGE)}, "parent"),
+        ("/api/v1/grids/", {"community": int(HUGE), "name": "甲", "code": "09"}, "community"),
+        (
+            "/api/v1/grids/",
+            {"community": "community", "name": "甲", "code": "09", "buildings": [int(HUGE)]},
+            "buildings",
+        ),
+    ],
+)
+def test_an_api_payload_with_an_id_too_large_for_the_database_is_a_400_on_that_field(
+    world, client, url, payload, field
+):
+    named = {"building1": world.building1.pk, "community": world.community.pk}
+    payload = {key: named.get(value, value) if isinstance(value, str) else value for key, value in payload.items()}
+    _client(client, world.users.admin)
+    before = _snapshot()
+    response = client.post(url, data=payload, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["fields"], response.json()
+    assert _snapshot() == before

@@ -51,6 +51,7 @@ __all__ = [
     "ImportProgress",
     "import_error_rows",
     "import_job_create",
+    "import_job_give_up",
     "import_job_list",
     "import_job_run",
     "import_progress",
@@ -242,8 +243,13 @@ def _enqueue(job_id: int) -> None:
     import_run.delay(job_id)
 
 
-def import_job_run(*, job_id: int) -> ImportJob | None:
-    """Run one job (the Celery task's body). A finished job is left alone (a task can arrive twice)."""
+def import_job_run(*, job_id: int, last_attempt: bool = False) -> ImportJob | None:
+    """Run one job (the Celery task's body). A finished job is left alone (a task can arrive twice).
+
+    A transient database error puts the job back to pending for the task's retry and is raised;
+    on the ``last_attempt`` (the task has no retries left) the job fails instead, with a message
+    asking to import again later, so it does not stay pending for ever.
+    """
     job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
     if job is None or job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED):
         return job
@@ -256,6 +262,10 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         with translation.override(settings.LANGUAGE_CODE), job.file.open("rb") as source:
             outcome = workbook_import(actor=job.created_by, source=source, progress=progress, job=job)
     except OperationalError:
+        if last_attempt:
+            logger.exception("Import job %s failed: the database stayed unavailable through every retry", job.pk)
+            import_job_give_up(job=job)
+            raise
         # Transient (database restarted, lock timeout): put it back for the task's retry.
         job.status = ImportJob.Status.PENDING
         job.save(update_fields=["status"])
@@ -269,6 +279,17 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         raise
     if not outcome.ok:
         _finish(job, ImportJob.Status.FAILED, total_rows=outcome.total_rows, errors=outcome.error_dicts())
+    return job
+
+
+def import_job_give_up(*, job: ImportJob) -> ImportJob:
+    """Fail a job whose retries after transient database errors are used up (nothing was written)."""
+    if job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED):
+        return job
+    try:
+        _finish(job, ImportJob.Status.FAILED, errors=[Issue(code="database_unavailable").as_dict()])
+    except DatabaseError:
+        logger.exception("Could not record the failure of import job %s", job.pk)
     return job
 
 

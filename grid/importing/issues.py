@@ -66,7 +66,7 @@ MESSAGES = {
     "unknown_grid": gettext_noop(
         "The grid %(code)s of %(community)s is neither in the sheet %(source_sheet)s nor in the portal."
     ),
-    "unknown_user": gettext_noop("No active user has the username %(username)s."),
+    "unknown_user": gettext_noop("No active user with the username %(username)s is among the people you may see."),
     # Duplicates inside the file
     "duplicate_household": gettext_noop("The same address (building, unit and room) is already in row %(other_row)s."),
     "duplicate_grid": gettext_noop("The grid code %(code)s of %(community)s is already in row %(other_row)s."),
@@ -77,6 +77,10 @@ MESSAGES = {
     # While writing (someone changed the data between the check and the write)
     "conflict": gettext_noop(
         "The data changed while the import was running, so nothing was written. Please import the file again."
+    ),
+    "database_unavailable": gettext_noop(
+        "The database could not be reached during the import, even after several attempts, so nothing was "
+        "written. Please import the file again later."
     ),
     "unexpected": gettext_noop(
         "An unexpected error stopped the import, so nothing was written. Please tell your admin."

@@ -26,6 +26,9 @@ COLOUR_WORDS = {"红": "red", "黄": "yellow", "绿": "green"}
 COLOUR_ALIASES = {"红色": "红", "黄色": "黄", "绿色": "绿"}
 COLOUR_NAMES = {value: word for word, value in COLOUR_WORDS.items()}
 POST_TYPES = ("A", "B", "C")
+# What an export writes for a care reason the user may not see; an import keeps the stored
+# reason where it finds a masked cell (core.masking.is_masked), like a masked phone number.
+CARE_REASON_MASK = "******"
 
 
 @dataclass(frozen=True)

@@ -367,6 +367,7 @@ class WorkbookValidator:
             resident_count = self._resident_count(row)
             is_care = self._yes_no(row, "is_care")
             care_reason = row.text("care_reason") if row.present("care_reason") else None
+            care_reason_masked = care_reason is not None and is_masked(care_reason)
             hub = row.text("hub") if row.present("hub") else None
             tag_ids = self._tags(row, tags, known_tags)
             if not all(path) or not room:
@@ -396,11 +397,14 @@ class WorkbookValidator:
                 values["resident_count"] = resident_count
             if is_care is not None:
                 values["is_care"] = is_care
-            if care_reason is not None:
+            # A masked care reason (an export for someone who may not see it) keeps the stored one.
+            if care_reason_masked and match is None:
+                row.error("masked_for_new", "care_reason")
+            elif care_reason is not None and not care_reason_masked:
                 values["care_reason"] = care_reason
             care = values.get("is_care", match.is_care if match else False)
             reason = values.get("care_reason", match.care_reason if match else "")
-            if care and not reason.strip():
+            if care and not reason.strip() and not care_reason_masked:
                 row.error("care_reason_required", "care_reason" if row.present("care_reason") else "is_care")
             if not care:
                 values["care_reason"] = ""
@@ -636,11 +640,10 @@ class WorkbookValidator:
                 wanted_users[holder].append(row)
             if row.ok:
                 operations.append(PostOp(row.number, community, code, post_type, title, holder))
-        user_ids = dict(
-            get_user_model()
-            .objects.filter(username__in=list(wanted_users), is_active=True)
-            .values_list("username", "id")
-        )
+        # Holders come from the people the actor may see: someone of another community is
+        # "unknown" here, with the same message as a username nobody has (no enumeration).
+        candidates = scope(get_user_model().objects.filter(is_active=True), self.actor, Action.VIEW_PEOPLE)
+        user_ids = dict(candidates.filter(username__in=list(wanted_users)).values_list("username", "id"))
         failed_rows = set()
         for username, rows in wanted_users.items():
             if username not in user_ids:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from grid.models import Grid, GridBuilding, GridPostType
 from grid.services import grid_post_create
 from tests.api.helpers import ids, results
-from tests.factories import BuildingFactory, HouseholdFactory, make_grid
+from tests.factories import BuildingFactory, HouseholdFactory, UserFactory, make_grid
 
 LIST = "/api/v1/grids/"
 
@@ -49,7 +49,7 @@ def test_a_grid_shows_buildings_posts_and_counts(org, api):
     )
     grid_post_create(actor=None, grid=org.grid1, post_type=GridPostType.B, title="楼栋长")
     HouseholdFactory(building=org.building1, room="102")
-    row = api(org.users.cadre1).get(detail(org.grid1)).json()
+    row = api(org.users.staff).get(detail(org.grid1)).json()
     assert row["buildings"] == [org.building1.pk]
     assert row["household_count"] == 2
     assert row["vacant_post_count"] == 1
@@ -58,6 +58,44 @@ def test_a_grid_shows_buildings_posts_and_counts(org, api):
     assert posts["专职网格员"]["holder_name"] == org.users.gridworker.display_name
     assert posts["专职网格员"]["is_vacant"] is False
     assert posts["楼栋长"] == {**posts["楼栋长"], "holder": None, "holder_name": "", "is_vacant": True}
+
+
+@pytest.fixture
+def grid_across_compounds(org):
+    """grid1 holding building1 (compound1, cadre1's) and building2 (compound2, cadre2's), and a filled post."""
+    from grid.services import grid_set_buildings
+
+    grid_set_buildings(actor=None, grid=org.grid1, buildings=[org.building1, org.building2])
+    holder = UserFactory(username="holder", full_name="甄网格员")
+    grid_post_create(actor=None, grid=org.grid1, post_type=GridPostType.A, title="楼栋长", holder=holder)
+    return org.grid1
+
+
+def test_a_cadre_sees_only_their_own_buildings_households_and_no_holder_of_a_grid_across_compounds(
+    org, api, grid_across_compounds
+):
+    client = api(org.users.cadre1)
+    for row in (client.get(detail(grid_across_compounds)).json(), results(client.get(LIST))[0]):
+        assert row["buildings"] == [org.building1.pk]
+        assert row["household_count"] == 1
+        assert row["posts"] == [{**row["posts"][0], "holder": None, "holder_name": "", "is_vacant": False}]
+        assert row["vacant_post_count"] == 0
+    assert "甄网格员" not in client.get(LIST).content.decode()
+
+
+def test_staff_sees_every_building_household_and_holder_of_a_grid_across_compounds(org, api, grid_across_compounds):
+    row = api(org.users.staff).get(detail(grid_across_compounds)).json()
+    assert row["buildings"] == sorted([org.building1.pk, org.building2.pk])
+    assert row["household_count"] == 2
+    assert row["posts"][0]["holder_name"] == "甄网格员"
+
+
+def test_a_grid_ordered_by_household_count_counts_only_what_the_user_sees(org, api, grid_across_compounds):
+    HouseholdFactory(building=org.building2, room="202")
+    rows = results(api(org.users.cadre2).get(LIST, {"ordering": "-household_count"}))
+    assert [(row["id"], row["household_count"], row["buildings"]) for row in rows] == [
+        (org.grid1.pk, 2, [org.building2.pk])
+    ]
 
 
 def test_grid_list_queries_do_not_grow_with_grids_posts_and_buildings(org, api):

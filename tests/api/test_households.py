@@ -95,26 +95,47 @@ def test_list_and_detail_never_contain_a_full_phone_or_id_number(org, api, usern
     assert row["phone"].count("*") == 4
 
 
-def test_care_reason_is_shown_only_to_roles_that_may_reveal_personal_data(org, api):
+@pytest.mark.parametrize("username", ["admin", "staff", "cadre1", "gridworker", "leader"])
+def test_lists_and_details_never_show_the_care_reason_and_audit_nothing(org, api, username):
     household_update(actor=None, household=org.household1, is_care=True, care_reason="独居老人，行动不便")
-    leader_row = api(org.users.leader).get(detail(org.household1)).json()
-    assert "care_reason" not in leader_row
-    assert leader_row["is_care"] is True
-    assert "行动不便" not in api(org.users.leader).get(LIST).content.decode()
-    cadre_row = api(org.users.cadre1).get(detail(org.household1)).json()
-    assert cadre_row["care_reason"] == "独居老人，行动不便"
+    client = api(getattr(org.users, username))
+    listed = client.get(LIST)
+    row = client.get(detail(org.household1)).json()
+    assert "care_reason" not in row and row["is_care"] is True
+    assert all("care_reason" not in listed_row for listed_row in results(listed))
+    assert "行动不便" not in listed.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.PERSONAL_DATA_VIEWED).exists()
 
 
-def test_a_user_with_mixed_grants_sees_the_care_reason_only_where_they_may_reveal(org, api):
-    from accounts.models import Role
-    from tests.factories import grant
+def test_the_care_reason_comes_only_from_the_audited_personal_data_answer(org, api):
+    household_update(actor=None, household=org.household1, is_care=True, care_reason="独居老人，行动不便")
+    response = api(org.users.cadre1).get(detail(org.household1, "personal-data/"))
+    assert response.json()["care_reason"] == "独居老人，行动不便"
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PERSONAL_DATA_VIEWED)
+    assert "care_reason" in event.detail["fields"]
 
-    grant(org.users.cadre1, Role.BUREAU_LEADER, node=org.community)  # sees household2 as a leader only
-    for household in (org.household1, org.household2):
-        household_update(actor=None, household=household, is_care=True, care_reason=f"原因{household.pk}")
-    rows = {row["id"]: row for row in results(api(org.users.cadre1).get(LIST))}
-    assert rows[org.household1.pk]["care_reason"] == f"原因{org.household1.pk}"
-    assert "care_reason" not in rows[org.household2.pk]
+
+def test_a_write_may_set_the_care_reason_but_its_answer_does_not_show_it(org, api):
+    response = api(org.users.staff).patch(
+        detail(org.household1), {"is_care": True, "care_reason": "低保户"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert "care_reason" not in response.json() and "低保户" not in response.content.decode()
+    assert Household.objects.get(pk=org.household1.pk).care_reason == "低保户"
+
+
+def test_the_schema_of_a_household_has_no_care_reason(client, db):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    assert "care_reason" not in schema["components"]["schemas"]["Household"]["properties"]
+    assert "care_reason" in schema["components"]["schemas"]["HouseholdPersonalData"]["properties"]
+
+
+@pytest.mark.parametrize("name", ["building", "compound", "community", "hub"])
+@pytest.mark.parametrize("value", ["99999999999999999999", "-99999999999999999999", "0"])
+def test_an_id_filter_out_of_the_id_range_is_a_400_on_that_field(org, api, name, value):
+    response = api(org.users.staff).get(LIST, {name: value})
+    assert response.status_code == 400, response.content
+    assert name in response.json()["fields"]
 
 
 # --- The audited reveal ----------------------------------------------------------------------------

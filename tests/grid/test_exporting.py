@@ -9,7 +9,15 @@ from accounts.models import Role
 from core.models import AuditEvent
 from grid.exporting import TEMPLATE_PATH, workbook_export
 from grid.importing import workbook_import
-from grid.importing.layout import DATA_SHEETS, SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_README, SHEET_TREE
+from grid.importing.layout import (
+    CARE_REASON_MASK,
+    DATA_SHEETS,
+    SHEET_GRIDS,
+    SHEET_HOUSEHOLDS,
+    SHEET_POSTS,
+    SHEET_README,
+    SHEET_TREE,
+)
 from grid.models import Household, Tag
 from grid.services import grid_post_create, grid_set_buildings, household_update, org_node_deactivate
 from tests.factories import BuildingFactory, HouseholdFactory, UserFactory, grant
@@ -184,3 +192,76 @@ def test_the_command_writes_the_template(tmp_path):
     shipped = load_workbook(TEMPLATE_PATH)
     for name in shipped.sheetnames:
         assert list(written[name].values) == list(shipped[name].values)
+
+
+# --- care reasons only for those who may reveal personal data ------------------------------------------
+
+
+def _with_care_reasons(org):
+    household_update(actor=None, household=org.household1, is_care=True, care_reason="独居，需每周联系")
+    household_update(actor=None, household=org.household2, is_care=True, care_reason="低保，腿脚不便")
+
+
+def test_the_bureau_leaders_export_holds_no_care_reason(org):
+    _with_care_reasons(org)
+    sheets = export_sheets(org.users.leader)
+    rows = sheets[SHEET_HOUSEHOLDS]
+    assert len(rows) == 2
+    assert {row["需关爱对象"] for row in rows} == {"是"}
+    assert {row["关爱原因"] for row in rows} == {CARE_REASON_MASK}
+    assert not {"独居，需每周联系", "低保，腿脚不便"} & all_cells(sheets)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORTED)
+    assert event.detail["care_reasons_included"] is False
+    assert event.detail["care_reasons_masked"] == 2
+
+
+def test_staff_export_care_reasons_in_full_and_the_audit_says_so(org):
+    _with_care_reasons(org)
+    sheets = export_sheets(org.users.staff)
+    assert {row["关爱原因"] for row in sheets[SHEET_HOUSEHOLDS]} == {"独居，需每周联系", "低保，腿脚不便"}
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORTED)
+    assert event.detail["care_reasons_included"] is True
+    assert (event.detail["care_reasons_in_full"], event.detail["care_reasons_masked"]) == (2, 0)
+
+
+def test_mixed_grants_reveal_the_care_reason_only_where_the_user_may(org):
+    _with_care_reasons(org)
+    mixed = UserFactory(username="mixedexporter")
+    grant(mixed, Role.BUREAU_LEADER, node=org.community)
+    grant(mixed, Role.COMMUNITY_STAFF, node=org.compound1)
+    rows = {row["门牌号"]: row for row in export_sheets(mixed)[SHEET_HOUSEHOLDS]}
+    assert rows["101"]["关爱原因"] == "独居，需每周联系"
+    assert rows["201"]["关爱原因"] == CARE_REASON_MASK
+
+
+def test_another_communitys_staff_export_holds_none_of_our_care_reasons(org):
+    _with_care_reasons(org)
+    assert not {"独居，需每周联系", "低保，腿脚不便"} & all_cells(export_sheets(org.users.other_staff))
+
+
+def test_a_leaders_export_imported_by_staff_keeps_the_stored_care_reasons(org, tmp_path):
+    _with_care_reasons(org)
+    before = data_snapshot()
+    path = tmp_path / "leader-export.xlsx"
+    with workbook_export(user=org.users.leader) as target:
+        path.write_bytes(target.read())
+    outcome = workbook_import(actor=org.users.staff, source=path)
+    assert outcome.ok, outcome.error_dicts()
+    assert data_snapshot() == before
+
+
+def test_the_leaders_export_runs_the_same_number_of_queries_for_more_households(org):
+    mixed = UserFactory(username="mixedexporter")
+    grant(mixed, Role.BUREAU_LEADER, node=org.community)
+    grant(mixed, Role.COMMUNITY_STAFF, node=org.compound1)
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as context, workbook_export(user=mixed):
+            pass
+        return len(context.captured_queries)
+
+    count_queries()
+    few = count_queries()
+    for number in range(10):
+        HouseholdFactory(building=org.building2, room=f"4{number:02d}", is_care=True, care_reason="独居")
+    assert count_queries() == few

@@ -605,3 +605,109 @@ def test_the_check_stops_after_the_maximum_number_of_errors(org, workbook, monke
     outcome = workbook_import(actor=org.users.staff, source=path)
     assert [issue.code for issue in outcome.issues] == ["phone_invalid"] * 3 + ["too_many_errors"]
     assert row_counts() == before
+
+
+# --- post holders come from the people the user may see -------------------------------------------------
+
+
+def test_staff_cannot_appoint_another_communitys_staff_and_learn_nothing_about_them(org, workbook):
+    appoint_other = workbook({SHEET_POSTS: [post_row(code="02", holder="otherstaff")]})
+    appoint_nobody = workbook({SHEET_POSTS: [post_row(code="02", holder="nosuchuser")]})
+    before = row_counts()
+    other = workbook_import(actor=org.users.staff, source=appoint_other)
+    missing = workbook_import(actor=org.users.staff, source=appoint_nobody)
+    assert issue_set(other) == issue_set(missing) == {(SHEET_POSTS, 2, "在岗人员用户名", "unknown_user")}
+    other_message = other.issues[0].message().replace("otherstaff", "?")
+    assert other_message == missing.issues[0].message().replace("nosuchuser", "?")
+    assert row_counts() == before
+    assert not RoleGrant.objects.filter(user=org.users.other_staff, role=Role.GRID_WORKER).exists()
+
+
+def test_staff_may_appoint_someone_of_their_own_community(org, workbook):
+    path = workbook({SHEET_POSTS: [post_row(code="02", holder="cadre1")]})
+    assert workbook_import(actor=org.users.staff, source=path).ok
+    assert GridPost.objects.get(grid=org.grid2).holder == org.users.cadre1
+
+
+def test_a_global_admin_may_appoint_anyone_active(org, workbook):
+    path = workbook({SHEET_POSTS: [post_row(code="02", holder="otherstaff")]})
+    assert workbook_import(actor=org.users.admin, source=path).ok
+    assert GridPost.objects.get(grid=org.grid2).holder == org.users.other_staff
+
+
+# --- masked care reasons ---------------------------------------------------------------------------------
+
+
+def test_a_masked_care_reason_keeps_the_stored_one_and_is_refused_for_a_new_household(org, workbook):
+    household_update(actor=None, household=org.household1, is_care=True, care_reason="独居，腿脚不便")
+    path = workbook(
+        {
+            SHEET_HOUSEHOLDS: [
+                household_row(room="101", hub="张建国中心户", is_care="是", care_reason="******"),
+            ]
+        }
+    )
+    assert workbook_import(actor=org.users.staff, source=path).ok
+    assert Household.objects.get(pk=org.household1.pk).care_reason == "独居，腿脚不便"
+    new = workbook({SHEET_HOUSEHOLDS: [household_row(room="909", is_care="是", care_reason="******")]})
+    outcome = workbook_import(actor=org.users.staff, source=new)
+    assert issue_set(outcome) == {(SHEET_HOUSEHOLDS, 2, "关爱原因", "masked_for_new")}
+
+
+# --- retries used up -------------------------------------------------------------------------------------
+
+
+def _always_unavailable(monkeypatch):
+    from django.db import OperationalError
+
+    import grid.importing as importing
+
+    def unavailable(*args, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(importing, "apply_plan", unavailable)
+
+
+def test_the_last_attempt_after_a_transient_database_error_fails_the_job(org, workbook, monkeypatch):
+    from django.db import OperationalError
+
+    _always_unavailable(monkeypatch)
+    job = import_job_create(
+        actor=org.users.staff, uploaded_file=_upload(workbook({SHEET_HOUSEHOLDS: [household_row()]}))
+    )
+    before = row_counts()
+    with pytest.raises(OperationalError):
+        import_job_run(job_id=job.pk, last_attempt=True)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and job.finished_at is not None
+    assert [error["code"] for error in job.errors] == ["database_unavailable"]
+    assert job.errors[0]["message"]
+    assert row_counts() == before
+
+
+def test_the_task_fails_the_job_when_its_retries_are_used_up(org, workbook, monkeypatch, settings):
+    from django.db import OperationalError
+
+    from grid.tasks import import_run
+
+    _always_unavailable(monkeypatch)
+    attempts = []
+    original = import_job_run
+
+    def counted(**kwargs):
+        attempts.append(kwargs["last_attempt"])
+        return original(**kwargs)
+
+    monkeypatch.setattr("grid.tasks.import_job_run", counted)
+    job = import_job_create(
+        actor=org.users.staff, uploaded_file=_upload(workbook({SHEET_HOUSEHOLDS: [household_row()]}))
+    )
+    try:
+        result = import_run.apply(args=[job.pk])
+    except OperationalError:
+        result = None
+    assert result is None or result.failed()
+    assert attempts == [False] * import_run.max_retries + [True]
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert [error["code"] for error in job.errors] == ["database_unavailable"]

@@ -110,3 +110,57 @@ def test_post_holders_are_people_the_user_may_see(org):
     people = {person.pk for person in selectors.grid_post_holder_choices(user=org.users.staff)}
     assert {org.users.cadre1.pk, org.users.gridworker.pk} <= people
     assert org.users.other_staff.pk not in people and org.users.nobody.pk not in people
+
+
+@pytest.fixture
+def grid_across_compounds(org):
+    """grid1 holding building1 (compound1, cadre1's) and building2 (compound2, cadre2's), and a post of gridworker's."""
+    from grid.services import grid_set_buildings
+
+    grid_set_buildings(actor=None, grid=org.grid1, buildings=[org.building1, org.building2])
+    grid_post_create(actor=None, grid=org.grid1, post_type="A", title="专职网格员", holder=org.users.gridworker)
+    return org.grid1
+
+
+@pytest.mark.parametrize(
+    "username, buildings, households",
+    [("cadre1", {"building1"}, 1), ("cadre2", {"building2"}, 1), ("staff", {"building1", "building2"}, 2)],
+)
+def test_grid_buildings_and_counts_cover_only_what_the_user_sees(
+    org, grid_across_compounds, username, buildings, households
+):
+    user = getattr(org.users, username)
+    grid = selectors.grid_detail(user=user, pk=grid_across_compounds.pk)
+    shown = selectors.grid_buildings(user=user, grid=grid)
+    assert {node.pk for node in shown} == {getattr(org, name).pk for name in buildings}
+    assert (grid.building_count, grid.household_count) == (len(buildings), households)
+    assert sum(node.household_count for node in shown) == households
+
+
+def test_a_post_holder_is_visible_only_to_users_who_may_see_that_person(org, grid_across_compounds):
+    def visible(user):
+        return [post.holder_visible for post in selectors.grid_posts(user=user, grid=grid_across_compounds)]
+
+    assert visible(org.users.staff) == [True]
+    assert visible(org.users.admin) == [True]
+    assert visible(org.users.gridworker) == [True]  # their own post
+    assert visible(org.users.cadre1) == [False]
+    assert visible(org.users.leader) == [True]
+
+
+def test_a_sibling_cadre_gets_404_on_a_grid_without_their_buildings(org):
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        selectors.grid_detail(user=org.users.cadre2, pk=org.grid1.pk)
+
+
+def test_hub_choices_keep_the_households_deactivated_hub_only(org):
+    other_hub = OrgNode.objects.create(name="另一中心户", kind="hub", parent=org.building1)
+    org_node_deactivate(actor=None, node=org.hub1)
+    org_node_deactivate(actor=None, node=other_hub)
+    staff = org.users.staff
+    assert org.hub1.pk not in {hub.pk for hub in selectors.household_edit_hubs(user=staff)}
+    kept = {hub.pk for hub in selectors.household_edit_hubs(user=staff, household=org.household1)}
+    assert org.hub1.pk in kept and other_hub.pk not in kept
+    assert not selectors.household_edit_hubs(user=org.users.cadre2, household=org.household1).exists()

@@ -564,6 +564,96 @@ def test_cadre_may_see_their_grid_but_not_manage_it(org, login, post1, name):
     assert client.get(reverse(name, kwargs={"pk": pk})).status_code == 404
 
 
+@pytest.fixture
+def grid_across_compounds(org):
+    """grid1 holding building1 (compound1, cadre1's) and building2 (compound2, cadre2's), and a filled post."""
+    from grid.services import grid_post_create, grid_set_buildings
+    from tests.factories import UserFactory
+
+    grid_set_buildings(actor=None, grid=org.grid1, buildings=[org.building1, org.building2])
+    holder = UserFactory(username="holder", full_name="甄网格员")
+    grid_post_create(actor=None, grid=org.grid1, post_type="A", title="楼栋长", holder=holder)
+    return org.grid1
+
+
+def test_a_cadre_sees_only_their_own_buildings_and_households_of_a_grid_across_compounds(
+    org, login, grid_across_compounds
+):
+    client = login(org.users.cadre1)
+    response = client.get(reverse("grid:grid-detail", kwargs={"pk": grid_across_compounds.pk}))
+    assert pks(response.context["buildings"]) == {org.building1.pk}
+    assert [building.household_count for building in response.context["buildings"]] == [1]
+    grid = response.context["grid"]
+    assert (grid.building_count, grid.household_count, grid.post_count, grid.vacant_post_count) == (1, 1, 1, 0)
+    content = response.content.decode()
+    assert org.building2.name not in content and org.compound2.name not in content
+    assert "甄网格员" not in content and "Filled" in content
+    listed = {g.pk: g for g in client.get(reverse("grid:grid-list")).context["grids"]}[grid_across_compounds.pk]
+    assert (listed.building_count, listed.household_count) == (1, 1)
+
+
+def test_staff_sees_every_building_household_and_holder_of_a_grid_across_compounds(org, login, grid_across_compounds):
+    response = login(org.users.staff).get(reverse("grid:grid-detail", kwargs={"pk": grid_across_compounds.pk}))
+    assert pks(response.context["buildings"]) == {org.building1.pk, org.building2.pk}
+    assert (response.context["grid"].building_count, response.context["grid"].household_count) == (2, 2)
+    assert "甄网格员" in response.content.decode()
+
+
+def test_the_holder_of_a_post_sees_their_own_name(org, login, grid_across_compounds):
+    from accounts.models import User
+
+    response = login(User.objects.get(username="holder")).get(
+        reverse("grid:grid-detail", kwargs={"pk": grid_across_compounds.pk})
+    )
+    assert "甄网格员" in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "-99999999999999999999", "0", "abc", "\x00"])
+@pytest.mark.parametrize("name", ["building", "compound", "node"])
+def test_a_household_filter_that_cannot_be_read_is_left_out_and_reported(org, login, name, value):
+    response = login(org.users.staff).get(reverse("grid:household-list"), {name: value, "care": "no"})
+    assert response.status_code == 200
+    assert pks(response.context["households"]) == {org.household1.pk, org.household2.pk} - {
+        h.pk for h in (org.household1, org.household2) if h.is_care
+    }
+    assert "could not be read" in response.content.decode()
+
+
+def test_a_readable_household_filter_reports_nothing(org, login):
+    response = login(org.users.staff).get(reverse("grid:household-list"), {"building": org.building1.pk})
+    assert pks(response.context["households"]) == {org.household1.pk}
+    assert "could not be read" not in response.content.decode()
+
+
+def test_editing_a_household_keeps_its_deactivated_hub_unless_the_user_changes_it(org, login):
+    from grid.services import org_node_deactivate
+
+    other_hub = org.hub1.__class__.objects.create(name="停用前中心户", kind=OrgNodeKind.HUB, parent=org.building1)
+    org_node_deactivate(actor=None, node=other_hub)
+    org_node_deactivate(actor=None, node=org.hub1)
+    client = login(org.users.staff)
+    url = reverse("grid:household-edit", kwargs={"pk": org.household1.pk})
+    hub_field = client.get(url).context["form"]["hub"]
+    assert str(org.hub1.pk) in str(hub_field) and "(deactivated)" in str(hub_field)
+    assert other_hub.name not in str(hub_field)  # another deactivated hub is not offered
+    response = client.post(url, household_form_data(org.household1, hub=org.hub1.pk, head_name="改了名字"))
+    assert response.status_code == 302, response.context["form"].errors
+    household = Household.objects.get(pk=org.household1.pk)
+    assert (household.hub_id, household.head_name) == (org.hub1.pk, "改了名字")
+    response = client.post(url, household_form_data(org.household1, hub=other_hub.pk))
+    assert response.status_code == 200 and "hub" in response.context["form"].errors
+    client.post(url, household_form_data(org.household1, head_name="改了名字"))  # hub left empty on purpose
+    assert Household.objects.get(pk=org.household1.pk).hub_id is None
+
+
+def test_a_new_household_is_not_offered_a_deactivated_hub(org, login):
+    from grid.services import org_node_deactivate
+
+    org_node_deactivate(actor=None, node=org.hub1)
+    hubs = login(org.users.staff).get(reverse("grid:household-create")).context["form"].fields["hub"].queryset
+    assert org.hub1.pk not in pks(hubs)
+
+
 # --- query budgets: the same number of queries at 10 and at 1,000 households ----------------------
 
 TREE_QUERIES = 4
