@@ -16,10 +16,11 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.access import Action, get_in_scope_or_404, scope
+from core.access import Action, get_in_scope_or_404
 from core.api import WRITE_ERRORS, ErrorSerializer, ScopedListRetrieveViewSet
 
 from .models import Role, RoleGrant, User
+from .selectors import visible_grants
 from .serializers import (
     RoleGrantCreateSerializer,
     RoleGrantSerializer,
@@ -42,13 +43,8 @@ class UserFilter(django_filters.FilterSet):
 
     def filter_role(self, queryset, name, value):
         # Only grants the viewer may see count, so the filter reveals nothing the list does not.
-        grants = scope(RoleGrant.objects.active(), self.request.user, Action.VIEW_PEOPLE)
+        grants = visible_grants(viewer=self.request.user)
         return queryset.filter(Exists(grants.filter(user_id=OuterRef("pk"), role=value)))
-
-
-def _visible_grants(user):
-    grants = RoleGrant.objects.active().select_related("org_node", "grid", "department")
-    return scope(grants, user, Action.VIEW_PEOPLE)
 
 
 @extend_schema(tags=["users"])
@@ -74,7 +70,7 @@ class UserViewSet(ScopedListRetrieveViewSet):
 
     def base_queryset(self):
         return User.objects.prefetch_related(
-            Prefetch("grants", queryset=_visible_grants(self.request.user), to_attr="visible_grants")
+            Prefetch("grants", queryset=visible_grants(viewer=self.request.user), to_attr="visible_grants")
         )
 
     def create(self, request):

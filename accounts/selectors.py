@@ -15,7 +15,7 @@ class PeopleFilters:
     role: str = ""
 
 
-def _visible_grants(*, viewer) -> QuerySet:
+def visible_grants(*, viewer) -> QuerySet:
     """Active grants the viewer may see: a person's grants elsewhere (another community) stay hidden."""
     return (
         scope(RoleGrant.objects.active(), viewer, Action.VIEW_PEOPLE)
@@ -26,19 +26,19 @@ def _visible_grants(*, viewer) -> QuerySet:
 
 def people_list(*, viewer, filters: PeopleFilters) -> QuerySet:
     people = scope(User.objects.all(), viewer, Action.VIEW_PEOPLE).prefetch_related(
-        Prefetch("grants", queryset=_visible_grants(viewer=viewer), to_attr="visible_grants")
+        Prefetch("grants", queryset=visible_grants(viewer=viewer), to_attr="visible_grants")
     )
     if filters.q:
         people = people.filter(Q(full_name__icontains=filters.q) | Q(username__icontains=filters.q))
     if filters.role in Role.values:
-        people = people.filter(id__in=_visible_grants(viewer=viewer).filter(role=filters.role).values("user_id"))
+        people = people.filter(id__in=visible_grants(viewer=viewer).filter(role=filters.role).values("user_id"))
     return people.order_by("full_name", "username", "id")
 
 
 def person_detail(*, viewer, pk: int) -> User:
     return get_in_scope_or_404(
         User.objects.prefetch_related(
-            Prefetch("grants", queryset=_visible_grants(viewer=viewer), to_attr="visible_grants")
+            Prefetch("grants", queryset=visible_grants(viewer=viewer), to_attr="visible_grants")
         ),
         viewer,
         Action.VIEW_PEOPLE,

@@ -6,18 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import ErrorCode, ZhubaoError
+from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.models import AuditEvent
 from core.services import audit_record
 
 from .models import Department, Role, RoleGrant, User
-
-
-def _full_clean(instance, **kwargs) -> None:
-    try:
-        instance.full_clean(**kwargs)
-    except ValidationError as error:
-        raise ZhubaoError.from_validation_error(error) from error
 
 
 @transaction.atomic
@@ -34,7 +27,7 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    _full_clean(user, exclude=["password"])
+    full_clean_or_raise(user, exclude=["password"])
     user.save()
     return user
 
@@ -42,7 +35,7 @@ def user_create(
 @transaction.atomic
 def department_create(*, actor, name: str, code: str) -> Department:
     department = Department(name=name.strip(), code=code.strip())
-    _full_clean(department)
+    full_clean_or_raise(department)
     department.save()
     return department
 
@@ -88,7 +81,7 @@ def role_grant_add(*, actor, user: User, role: str, org_node=None, grid=None, de
         department=department,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    _full_clean(grant)
+    full_clean_or_raise(grant)
     if org_node is not None and not org_node.is_active:
         raise ZhubaoError(ErrorCode.NODE_INACTIVE, _("You cannot grant a role at a deactivated node."))
     grant.save()

@@ -52,6 +52,14 @@ class ZhubaoError(Exception):
         return {"code": self.code, "message": self.message, "fields": self.fields}
 
 
+def full_clean_or_raise(instance, **kwargs) -> None:
+    """``instance.full_clean()``, with Django's ValidationError turned into a ZhubaoError (services use it)."""
+    try:
+        instance.full_clean(**kwargs)
+    except DjangoValidationError as error:
+        raise ZhubaoError.from_validation_error(error) from error
+
+
 def _flatten(detail):
     if isinstance(detail, dict):
         return {key: _flatten(value) for key, value in detail.items()}

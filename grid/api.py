@@ -6,20 +6,19 @@ No DELETE anywhere: nodes are deactivated, households move out, grids are deacti
 """
 
 from django.db import transaction
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.access import Action, scope
+from core.access import Action
 from core.api import WRITE_ERRORS, ScopedListRetrieveViewSet
 from core.models import AuditEvent
 from core.services import audit_record
 
 from .filters import GridFilter, HouseholdFilter, OrgNodeFilter
-from .models import Grid, GridBuilding, GridPost, Household, OrgNode
-from .selectors import with_grid_counts, with_visible_holders
+from .models import Household, OrgNode
+from .selectors import grids_with_visible_parts
 from .serializers import (
     GridColourSerializer,
     GridSerializer,
@@ -191,17 +190,7 @@ class GridViewSet(ScopedListRetrieveViewSet):
         # The same counts as the grid pages (grid.selectors), as annotations, over what the
         # user may see: a grid spanning compounds shows a cadre only their own buildings and
         # households, and a post holder's name only to those who may see that person.
-        user = self.request.user
-        visible_buildings = scope(OrgNode.objects.all(), user).values("id")
-        return with_grid_counts(Grid.objects.all(), user=user).prefetch_related(
-            Prefetch(
-                "grid_buildings",
-                queryset=GridBuilding.objects.filter(building_id__in=visible_buildings).only(
-                    "id", "grid_id", "building_id"
-                ),
-            ),
-            Prefetch("posts", queryset=with_visible_holders(GridPost.objects.select_related("holder"), user=user)),
-        )
+        return grids_with_visible_parts(user=self.request.user)
 
     def create(self, request):
         data = self.payload(GridWriteSerializer)

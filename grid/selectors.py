@@ -6,7 +6,7 @@ indexed column), so a page runs the same number of queries however many rows it 
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts.models import RoleGrant, User
@@ -317,6 +317,21 @@ def grid_list(*, user, filters: GridFilters) -> QuerySet:
 def grid_detail(*, user, pk: int, action: str = Action.VIEW) -> Grid:
     return get_in_scope_or_404(
         with_grid_counts(Grid.objects.select_related("community"), user=user), user, action, pk=pk
+    )
+
+
+def grids_with_visible_parts(*, user) -> QuerySet:
+    """Grids with the counts of ``with_grid_counts``, the ids of the buildings the user may see
+    (prefetched as ``grid_buildings``) and posts marked with ``holder_visible`` (the API's shape)."""
+    visible_buildings = org_node_visible(user=user).values("id")
+    return with_grid_counts(Grid.objects.all(), user=user).prefetch_related(
+        Prefetch(
+            "grid_buildings",
+            queryset=GridBuilding.objects.filter(building_id__in=visible_buildings).only(
+                "id", "grid_id", "building_id"
+            ),
+        ),
+        Prefetch("posts", queryset=with_visible_holders(GridPost.objects.select_related("holder"), user=user)),
     )
 
 

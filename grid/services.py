@@ -6,12 +6,11 @@ Keyword-only, wrapped in a transaction, ``full_clean()`` before ``save()``; erro
 
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import ErrorCode, ZhubaoError
+from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.models import AuditEvent
 from core.services import audit_record
 
@@ -30,13 +29,6 @@ from .models import (
 
 # A fixed key for the advisory lock taken when a new community (a new mptt tree) is created.
 _NEW_TREE_LOCK = 7_311_001
-
-
-def _full_clean(instance, **kwargs) -> None:
-    try:
-        instance.full_clean(**kwargs)
-    except ValidationError as error:
-        raise ZhubaoError.from_validation_error(error) from error
 
 
 def _check_unique_name(node: OrgNode) -> None:
@@ -95,7 +87,7 @@ def org_node_create(*, actor, name: str, parent: OrgNode | None = None, code: st
         )
     node = OrgNode(name=name.strip(), parent=parent, kind=kind, code=code.strip())
     _check_unique_name(node)
-    _full_clean(node, exclude=["lft", "rght", "tree_id", "level"])
+    full_clean_or_raise(node, exclude=["lft", "rght", "tree_id", "level"])
     node.save()
     audit_record(user=actor, action=AuditEvent.Action.TREE_CHANGED, obj=node, detail={"op": "create"})
     return node
@@ -109,7 +101,7 @@ def org_node_rename(*, actor, node: OrgNode, name: str, code: str | None = None)
     if code is not None:
         node.code = code.strip()
     _check_unique_name(node)
-    _full_clean(node, exclude=["lft", "rght", "tree_id", "level"])
+    full_clean_or_raise(node, exclude=["lft", "rght", "tree_id", "level"])
     node.save(update_fields=["name", "code", "updated_at"])
     audit_record(
         user=actor,
@@ -310,7 +302,7 @@ def household_create(*, actor, building: OrgNode, room: str, head_name: str, tag
         setattr(household, name, value.strip() if isinstance(value, str) else value)
     _stamp_household(household)
     _check_duplicate_address(household)
-    _full_clean(household)
+    full_clean_or_raise(household)
     household.save()
     household.tags.set(tags)
     return household
@@ -324,7 +316,7 @@ def household_update(*, actor, household: Household, tags: Iterable[Tag] | None 
         setattr(household, name, value.strip() if isinstance(value, str) else value)
     _stamp_household(household)
     _check_duplicate_address(household)
-    _full_clean(household)
+    full_clean_or_raise(household)
     household.save()
     if tags is not None:
         household.tags.set(tags)
@@ -361,7 +353,7 @@ def grid_create(*, actor, community: OrgNode, name: str, code: str, buildings: I
     grid = Grid(community=community, name=name.strip(), code=code.strip(), **data)
     if grid.colour != GridColour.GREEN and not grid.colour_set_on:
         grid.colour_set_on = timezone.localdate()
-    _full_clean(grid)
+    full_clean_or_raise(grid)
     grid.save()
     grid_set_buildings(actor=actor, grid=grid, buildings=buildings)
     return grid
@@ -374,7 +366,7 @@ def grid_update(*, actor, grid: Grid, **data) -> Grid:
         if name not in allowed:
             raise TypeError(f"grid_update() got an unexpected field {name!r}")
         setattr(grid, name, value.strip() if isinstance(value, str) else value)
-    _full_clean(grid)
+    full_clean_or_raise(grid)
     grid.save()
     return grid
 
@@ -385,7 +377,7 @@ def grid_set_colour(*, actor, grid: Grid, colour: str, reason: str = "", set_on=
     grid.colour = colour
     grid.colour_reason = reason.strip()
     grid.colour_set_on = set_on or timezone.localdate()
-    _full_clean(grid)
+    full_clean_or_raise(grid)
     grid.save(update_fields=["colour", "colour_reason", "colour_set_on", "updated_at"])
     return grid
 
@@ -405,7 +397,7 @@ def grid_set_buildings(*, actor, grid: Grid, buildings: Iterable[OrgNode]) -> Gr
 @transaction.atomic
 def grid_post_create(*, actor, grid: Grid, post_type: str, title: str, holder=None) -> GridPost:
     post = GridPost(grid=grid, post_type=post_type, title=title.strip())
-    _full_clean(post)
+    full_clean_or_raise(post)
     post.save()
     if holder is not None:
         grid_post_fill(actor=actor, post=post, holder=holder)
@@ -419,7 +411,7 @@ def grid_post_fill(*, actor, post: GridPost, holder) -> GridPost:
     from accounts.services import role_grant_add
 
     post.holder = holder
-    _full_clean(post)
+    full_clean_or_raise(post)
     post.save(update_fields=["holder", "updated_at"])
     role_grant_add(actor=actor, user=holder, role=Role.GRID_WORKER, grid=post.grid)
     return post
