@@ -1,10 +1,13 @@
 """/api/v1/org-nodes/: the tree as each role sees it, and tree writes for admins only."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from core.models import AuditEvent
 from grid.models import Household, OrgNode, OrgNodeMove
+from grid.services import org_node_create
 from tests.api.helpers import ids, results
 from tests.factories import UserFactory, grant
 
@@ -213,3 +216,27 @@ def test_a_field_the_endpoint_does_not_take_is_a_400_not_silently_dropped(org, a
     assert "parent" in response.json()["fields"]
     org.building1.refresh_from_db()
     assert org.building1.parent_id == org.compound1.pk
+
+
+# session, user, grants, count, page (with the ancestors' names joined in).
+ORG_NODE_LIST_QUERIES = 5
+
+
+def test_org_node_list_runs_a_constant_number_of_queries_however_many_nodes(org, api, django_assert_max_num_queries):
+    client = api(org.users.staff)
+
+    def list_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(LIST, {"page_size": 200})
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    few = list_queries()
+    for index in range(30):
+        compound = org.compound1 if index % 2 else org.compound2
+        # re-read the parent: each insert shifts the tree fields
+        org_node_create(actor=None, name=f"批量{index}号楼党小组", parent=OrgNode.objects.get(pk=compound.pk))
+    assert list_queries() == few
+    with django_assert_max_num_queries(ORG_NODE_LIST_QUERIES):
+        response = client.get(LIST, {"page_size": 200})
+    assert response.json()["count"] >= 36
