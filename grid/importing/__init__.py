@@ -35,7 +35,7 @@ from core.services import audit_record
 from ..models import ImportJob, OrgNode
 from ..services import org_tree_lock
 from .apply import apply_plan
-from .issues import Issue, IssueList, TooManyIssues, render_message
+from .problems import ImportProblem, ProblemList, TooManyProblems, render_message
 from .reader import ParsedWorkbook, read_workbook
 from .validation import SHEET_ORDER, ImportPlan, community_names, validate_workbook
 
@@ -113,15 +113,15 @@ def import_progress(job: ImportJob) -> dict | None:
 class ImportOutcome:
     ok: bool
     total_rows: int = 0
-    issues: list[Issue] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
 
     def error_dicts(self) -> list[dict]:
         ordered = sorted(
-            self.issues,
-            key=lambda issue: (SHEET_ORDER.get(issue.sheet, -1), issue.row or 0),
+            self.problems,
+            key=lambda problem: (SHEET_ORDER.get(problem.sheet, -1), problem.row or 0),
         )
-        return [issue.as_dict() for issue in ordered]
+        return [problem.as_dict() for problem in ordered]
 
 
 class _Invalid(Exception):
@@ -138,20 +138,20 @@ def _lock_trees(parsed: ParsedWorkbook) -> None:
         org_tree_lock(tree_id=tree_id)
 
 
-def workbook_validate(*, actor, source, progress=None) -> tuple[ParsedWorkbook, ImportPlan | None, IssueList]:
+def workbook_validate(*, actor, source, progress=None) -> tuple[ParsedWorkbook, ImportPlan | None, ProblemList]:
     """Read and check a workbook without writing anything (the benchmark times this)."""
-    issues = IssueList()
+    problems = ProblemList()
     parsed = ParsedWorkbook()
     plan = None
     try:
-        parsed = read_workbook(source, issues, progress)
-        if not issues and parsed.total_rows == 0:
-            issues.add("no_rows")
-        if not issues:
-            plan = validate_workbook(parsed, actor=actor, issues=issues, progress=progress)
-    except TooManyIssues:
+        parsed = read_workbook(source, problems, progress)
+        if not problems and parsed.total_rows == 0:
+            problems.add("no_rows")
+        if not problems:
+            plan = validate_workbook(parsed, actor=actor, problems=problems, progress=progress)
+    except TooManyProblems:
         pass
-    return parsed, plan, issues
+    return parsed, plan, problems
 
 
 def workbook_import(*, actor, source, progress=None, job: ImportJob | None = None) -> ImportOutcome:
@@ -160,18 +160,18 @@ def workbook_import(*, actor, source, progress=None, job: ImportJob | None = Non
     ``source`` is a path or a binary file. With ``job``, its final state is saved in the
     same transaction as the data, and the audit event points at it.
     """
-    issues = IssueList()
+    problems = ProblemList()
     parsed = ParsedWorkbook()
     try:
-        parsed = read_workbook(source, issues, progress)
-        if not issues and parsed.total_rows == 0:
-            issues.add("no_rows")
-        if issues:
-            return ImportOutcome(ok=False, total_rows=parsed.total_rows, issues=issues)
+        parsed = read_workbook(source, problems, progress)
+        if not problems and parsed.total_rows == 0:
+            problems.add("no_rows")
+        if problems:
+            return ImportOutcome(ok=False, total_rows=parsed.total_rows, problems=problems)
         with transaction.atomic():
             _lock_trees(parsed)
-            plan = validate_workbook(parsed, actor=actor, issues=issues, progress=progress)
-            if issues:
+            plan = validate_workbook(parsed, actor=actor, problems=problems, progress=progress)
+            if problems:
                 raise _Invalid
             sheets = [name for name in SHEET_ORDER if name in parsed.sheets]
             summary = apply_plan(plan, actor=actor, sheets=sheets, progress=progress)
@@ -184,12 +184,12 @@ def workbook_import(*, actor, source, progress=None, job: ImportJob | None = Non
             )
             if job is not None:
                 _finish(job, ImportJob.Status.SUCCEEDED, total_rows=parsed.total_rows, summary=summary)
-    except (_Invalid, TooManyIssues):
-        return ImportOutcome(ok=False, total_rows=parsed.total_rows, issues=issues)
+    except (_Invalid, TooManyProblems):
+        return ImportOutcome(ok=False, total_rows=parsed.total_rows, problems=problems)
     except (IntegrityError, ZhubaoError) as error:
         # Someone changed the same data between the check and the write; all was rolled back.
         logger.warning("Import conflicted with a concurrent change: %s", error, exc_info=True)
-        return ImportOutcome(ok=False, total_rows=parsed.total_rows, issues=[Issue(code="conflict")])
+        return ImportOutcome(ok=False, total_rows=parsed.total_rows, problems=[ImportProblem(code="conflict")])
     return ImportOutcome(ok=True, total_rows=parsed.total_rows, summary=summary)
 
 
@@ -273,7 +273,7 @@ def import_job_run(*, job_id: int, last_attempt: bool = False) -> ImportJob | No
     except Exception:
         logger.exception("Import job %s failed", job.pk)
         try:
-            _finish(job, ImportJob.Status.FAILED, errors=[Issue(code="unexpected").as_dict()])
+            _finish(job, ImportJob.Status.FAILED, errors=[ImportProblem(code="unexpected").as_dict()])
         except DatabaseError:
             logger.exception("Could not record the failure of import job %s", job.pk)
         raise
@@ -287,7 +287,7 @@ def import_job_give_up(*, job: ImportJob) -> ImportJob:
     if job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED):
         return job
     try:
-        _finish(job, ImportJob.Status.FAILED, errors=[Issue(code="database_unavailable").as_dict()])
+        _finish(job, ImportJob.Status.FAILED, errors=[ImportProblem(code="database_unavailable").as_dict()])
     except DatabaseError:
         logger.exception("Could not record the failure of import job %s", job.pk)
     return job

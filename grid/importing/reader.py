@@ -7,8 +7,8 @@ does not matter, extra columns are ignored); a title row or two above the header
 
 from dataclasses import dataclass, field
 
-from .issues import IssueList
 from .layout import DATA_SHEETS, SHEETS_BY_NAME, Sheet, normalise_header
+from .problems import ProblemList
 from .xlsx import XlsxError, open_workbook
 
 # The header may sit below a title row or two.
@@ -43,36 +43,36 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def read_workbook(source, issues: IssueList, progress=None) -> ParsedWorkbook:
-    """Rows of the data sheets present. Problems with the file or the headers go to ``issues``."""
+def read_workbook(source, problems: ProblemList, progress=None) -> ParsedWorkbook:
+    """Rows of the data sheets present. Problems with the file or the headers go to ``problems``."""
     result = ParsedWorkbook()
     try:
         workbook = open_workbook(source)
     except XlsxError:
-        issues.add("not_a_workbook")
+        problems.add("not_a_workbook")
         return result
     try:
         present = [
             (SHEETS_BY_NAME[name.strip()], name) for name in workbook.sheetnames if name.strip() in SHEETS_BY_NAME
         ]
         if not present:
-            issues.add("no_data_sheets", sheets="、".join(sheet.name for sheet in DATA_SHEETS))
+            problems.add("no_data_sheets", sheets="、".join(sheet.name for sheet in DATA_SHEETS))
             return result
         if progress:
             progress.phase("reading", total=sum(workbook.row_estimate(name) for _, name in present))
         for sheet, name in present:
-            parsed = _read_sheet(sheet, workbook.rows(name), issues, progress)
+            parsed = _read_sheet(sheet, workbook.rows(name), problems, progress)
             if parsed is not None:
                 result.sheets[sheet.name] = parsed
     except XlsxError:
-        issues.add("not_a_workbook")
+        problems.add("not_a_workbook")
         result.sheets.clear()
     finally:
         workbook.close()
     return result
 
 
-def _find_header(head: list[tuple[int, tuple]], sheet: Sheet, issues: IssueList):
+def _find_header(head: list[tuple[int, tuple]], sheet: Sheet, problems: ProblemList):
     """The header row: the first of the top rows with every required column.
 
     A row that holds several known headers but not all the required ones is reported as
@@ -89,13 +89,13 @@ def _find_header(head: list[tuple[int, tuple]], sheet: Sheet, issues: IssueList)
         if matches >= 2 and (best is None or matches > best[0]):
             best = (matches, number, [header for header in required if header not in headers])
     if best is not None:
-        issues.add("missing_columns", sheet=sheet.name, row=best[1], columns="、".join(best[2]))
+        problems.add("missing_columns", sheet=sheet.name, row=best[1], columns="、".join(best[2]))
     else:
-        issues.add("no_header", sheet=sheet.name, row=1, rows=HEADER_SEARCH_ROWS, columns="、".join(required))
+        problems.add("no_header", sheet=sheet.name, row=1, rows=HEADER_SEARCH_ROWS, columns="、".join(required))
     return None
 
 
-def _read_sheet(sheet: Sheet, rows, issues: IssueList, progress) -> ParsedSheet | None:
+def _read_sheet(sheet: Sheet, rows, problems: ProblemList, progress) -> ParsedSheet | None:
     head = []
     for number, row in rows:
         if all(_is_blank(value) for value in row):
@@ -103,7 +103,7 @@ def _read_sheet(sheet: Sheet, rows, issues: IssueList, progress) -> ParsedSheet 
         head.append((number, row))
         if len(head) == HEADER_SEARCH_ROWS:
             break
-    found = _find_header(head, sheet, issues)
+    found = _find_header(head, sheet, problems)
     if found is None:
         return None
     header_index, header_number, headers = found
@@ -114,7 +114,7 @@ def _read_sheet(sheet: Sheet, rows, issues: IssueList, progress) -> ParsedSheet 
         if key is None:
             continue
         if key in columns:
-            issues.add("duplicate_column", sheet=sheet.name, row=header_number, column=header)
+            problems.add("duplicate_column", sheet=sheet.name, row=header_number, column=header)
             continue
         columns[key] = position
     parsed = ParsedSheet(sheet=sheet, header_row=header_number, columns=columns)

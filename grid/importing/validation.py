@@ -1,7 +1,7 @@
 """Check every row of a parsed workbook against the portal: the second phase.
 
 Nothing is written here. The result is an ``ImportPlan`` (what to create and update) and,
-in the shared ``IssueList``, every problem with its sheet, Excel row and column. A path of
+in the shared ``ProblemList``, every problem with its sheet, Excel row and column. A path of
 names (社区 / 小区党支部 / 楼栋党小组 / 党员中心户) is the key of a tree node: existing
 nodes are matched by name under their parent.
 
@@ -31,7 +31,6 @@ from ..models import (
     id_number_is_valid,
 )
 from .cells import cell_text, number_lost_digits
-from .issues import IssueList
 from .layout import (
     COLOUR_ALIASES,
     COLOUR_WORDS,
@@ -50,6 +49,7 @@ from .layout import (
     TREE_LEVELS,
     YES,
 )
+from .problems import ProblemList
 from .reader import ParsedSheet, ParsedWorkbook
 
 Path = tuple[str, ...]
@@ -150,13 +150,13 @@ def community_names(parsed: ParsedWorkbook) -> set[str]:
 class _Row:
     """One data row of one sheet, with helpers that report problems at the right cell."""
 
-    __slots__ = ("sheet", "number", "raw", "issues", "ok")
+    __slots__ = ("sheet", "number", "raw", "problems", "ok")
 
-    def __init__(self, sheet: ParsedSheet, number: int, raw: tuple, issues: IssueList):
+    def __init__(self, sheet: ParsedSheet, number: int, raw: tuple, problems: ProblemList):
         self.sheet = sheet
         self.number = number
         self.raw = raw
-        self.issues = issues
+        self.problems = problems
         self.ok = True
 
     def present(self, key: str) -> bool:
@@ -170,7 +170,7 @@ class _Row:
 
     def error(self, code: str, key: str, /, **params) -> None:
         self.ok = False
-        self.issues.add(
+        self.problems.add(
             code,
             sheet=self.sheet.sheet.name,
             row=self.number,
@@ -195,10 +195,10 @@ _OK = None
 
 
 class WorkbookValidator:
-    def __init__(self, parsed: ParsedWorkbook, *, actor, issues: IssueList, progress=None):
+    def __init__(self, parsed: ParsedWorkbook, *, actor, problems: ProblemList, progress=None):
         self.parsed = parsed
         self.actor = actor
-        self.issues = issues
+        self.problems = problems
         self.progress = progress
         self.existing: dict[Path, ExistingNode] = {}
         self.sheet_paths: dict[Path, int] = {}  # every path the tree sheet names (and its prefixes)
@@ -239,7 +239,7 @@ class WorkbookValidator:
             return
         for number, raw in sheet.rows:
             self._tick()
-            yield _Row(sheet, number, raw, self.issues)
+            yield _Row(sheet, number, raw, self.problems)
 
     # --- the tree as it is -------------------------------------------------------------------
 
@@ -654,8 +654,8 @@ class WorkbookValidator:
         return operations, user_ids
 
 
-def validate_workbook(parsed: ParsedWorkbook, *, actor, issues: IssueList, progress=None) -> ImportPlan:
-    return WorkbookValidator(parsed, actor=actor, issues=issues, progress=progress).validate()
+def validate_workbook(parsed: ParsedWorkbook, *, actor, problems: ProblemList, progress=None) -> ImportPlan:
+    return WorkbookValidator(parsed, actor=actor, problems=problems, progress=progress).validate()
 
 
 SHEET_ORDER = {sheet.name: index for index, sheet in enumerate((TREE, HOUSEHOLDS, GRIDS, POSTS))}

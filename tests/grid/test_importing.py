@@ -25,8 +25,8 @@ from tests.grid.workbooks import (
 
 
 def issue_set(outcome_or_issues):
-    issues = getattr(outcome_or_issues, "issues", outcome_or_issues)
-    return {(issue.sheet, issue.row, issue.column, issue.code) for issue in issues}
+    problems = getattr(outcome_or_issues, "problems", outcome_or_issues)
+    return {(issue.sheet, issue.row, issue.column, issue.code) for issue in problems}
 
 
 @pytest.fixture
@@ -295,7 +295,7 @@ def test_a_sheet_missing_a_required_column_says_which(org, workbook):
     path = workbook({SHEET_HOUSEHOLDS: [["北苑社区", "阳光小区党支部", "1号楼党小组", "101", "张建国"]]}, headers)
     outcome = workbook_import(actor=org.users.staff, source=path)
     assert issue_set(outcome) == {(SHEET_HOUSEHOLDS, 1, "", "missing_columns")}
-    assert outcome.issues[0].params["columns"] == "单元"
+    assert outcome.problems[0].params["columns"] == "单元"
 
 
 # --- every kind of bad cell, and nothing written ------------------------------------------------
@@ -382,9 +382,9 @@ def test_every_bad_cell_is_reported_with_sheet_row_and_column_and_nothing_is_wri
     }
     assert row_counts() == before
     assert not OrgNode.objects.filter(name="7号楼党小组").exists()
-    duplicate = next(issue for issue in outcome.issues if issue.code == "duplicate_household")
+    duplicate = next(issue for issue in outcome.problems if issue.code == "duplicate_household")
     assert duplicate.params["other_row"] == 13
-    assert all(issue.message() for issue in outcome.issues)
+    assert all(issue.message() for issue in outcome.problems)
 
 
 def test_one_bad_cell_in_the_last_sheet_keeps_every_other_sheet_from_being_written(org, workbook):
@@ -416,7 +416,7 @@ def test_a_community_outside_the_users_scope_is_refused(org, workbook):
     )
     before = row_counts()
     outcome = workbook_import(actor=org.users.other_staff, source=path)
-    assert {(issue.sheet, issue.code) for issue in outcome.issues} == {
+    assert {(issue.sheet, issue.code) for issue in outcome.problems} == {
         (SHEET_TREE, "out_of_scope"),
         (SHEET_HOUSEHOLDS, "out_of_scope"),
         (SHEET_GRIDS, "out_of_scope"),
@@ -436,7 +436,7 @@ def test_out_of_scope_does_not_reveal_which_nodes_exist(org, workbook):
         }
     )
     outcome = workbook_import(actor=org.users.staff, source=path)
-    assert [(issue.column, issue.code) for issue in outcome.issues] == [("社区", "out_of_scope")] * 3
+    assert [(issue.column, issue.code) for issue in outcome.problems] == [("社区", "out_of_scope")] * 3
 
 
 def test_only_a_system_admin_may_create_a_community(org, workbook):
@@ -455,8 +455,8 @@ def test_a_cadre_without_the_import_action_can_write_nothing(org, workbook):
 def test_validation_alone_writes_nothing(org, workbook):
     path = workbook({SHEET_TREE: [tree_row(compound="阳光小区党支部", building="3号楼党小组")]})
     before = row_counts()
-    parsed, plan, issues = workbook_validate(actor=org.users.staff, source=path)
-    assert not issues and plan.new_paths == [("北苑社区", "阳光小区党支部", "3号楼党小组")]
+    parsed, plan, problems = workbook_validate(actor=org.users.staff, source=path)
+    assert not problems and plan.new_paths == [("北苑社区", "阳光小区党支部", "3号楼党小组")]
     assert row_counts() == before
 
 
@@ -599,11 +599,11 @@ def test_a_transient_database_error_puts_the_job_back_for_a_retry(org, workbook,
 
 
 def test_the_check_stops_after_the_maximum_number_of_errors(org, workbook, monkeypatch):
-    monkeypatch.setattr("grid.importing.issues.MAX_ISSUES", 3)
+    monkeypatch.setattr("grid.importing.problems.MAX_PROBLEMS", 3)
     path = workbook({SHEET_HOUSEHOLDS: [household_row(room=f"1{n:02d}", phone="1") for n in range(10)]})
     before = row_counts()
     outcome = workbook_import(actor=org.users.staff, source=path)
-    assert [issue.code for issue in outcome.issues] == ["phone_invalid"] * 3 + ["too_many_errors"]
+    assert [issue.code for issue in outcome.problems] == ["phone_invalid"] * 3 + ["too_many_errors"]
     assert row_counts() == before
 
 
@@ -617,8 +617,8 @@ def test_staff_cannot_appoint_another_communitys_staff_and_learn_nothing_about_t
     other = workbook_import(actor=org.users.staff, source=appoint_other)
     missing = workbook_import(actor=org.users.staff, source=appoint_nobody)
     assert issue_set(other) == issue_set(missing) == {(SHEET_POSTS, 2, "在岗人员用户名", "unknown_user")}
-    other_message = other.issues[0].message().replace("otherstaff", "?")
-    assert other_message == missing.issues[0].message().replace("nosuchuser", "?")
+    other_message = other.problems[0].message().replace("otherstaff", "?")
+    assert other_message == missing.problems[0].message().replace("nosuchuser", "?")
     assert row_counts() == before
     assert not RoleGrant.objects.filter(user=org.users.other_staff, role=Role.GRID_WORKER).exists()
 

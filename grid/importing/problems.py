@@ -1,6 +1,6 @@
 """What can be wrong in a workbook: one catalogue of messages, each with a stable code.
 
-An issue is stored on the ImportJob as ``{"sheet", "row", "column", "code", "params",
+A problem is stored on the ImportJob as ``{"sheet", "row", "column", "code", "params",
 "message"}``: ``message`` is rendered in the worker's language when the job runs, and the
 job page renders ``code`` + ``params`` again in the reader's language. The msgids are
 marked with gettext_noop so makemessages finds them.
@@ -88,11 +88,11 @@ MESSAGES = {
 }
 
 # Stop collecting after this many: the page stays usable and the point is made.
-MAX_ISSUES = 5_000
+MAX_PROBLEMS = 5_000
 
 
 @dataclass
-class Issue:
+class ImportProblem:
     """One error: where (sheet, Excel row number, column header) and what."""
 
     code: str
@@ -124,13 +124,13 @@ def render_message(code: str, params: dict | None = None, fallback: str = "") ->
     return text % params if params else text
 
 
-class TooManyIssues(Exception):
-    """Raised by IssueList when MAX_ISSUES is reached; the check stops there."""
+class TooManyProblems(Exception):
+    """Raised by ProblemList when MAX_PROBLEMS is reached; the check stops there."""
 
 
-class IssueList(list):
+class ProblemList(list):
     def add(self, code: str, /, *, sheet: str = "", row: int | None = None, column: str = "", **params) -> None:
-        self.append(Issue(code=code, sheet=sheet, row=row, column=column, params=params))
-        if len(self) >= MAX_ISSUES:
-            self.append(Issue(code="too_many_errors", params={"count": MAX_ISSUES}))
-            raise TooManyIssues
+        self.append(ImportProblem(code=code, sheet=sheet, row=row, column=column, params=params))
+        if len(self) >= MAX_PROBLEMS:
+            self.append(ImportProblem(code="too_many_errors", params={"count": MAX_PROBLEMS}))
+            raise TooManyProblems

@@ -1,7 +1,5 @@
-"""Writes for people and their role grants."""
+"""Writes for role grants: who holds which role at which place."""
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,34 +8,7 @@ from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.models import AuditEvent
 from core.services import audit_record
 
-from .models import Department, Role, RoleGrant, User
-
-
-@transaction.atomic
-def user_create(
-    *, actor, username: str, password: str | None, full_name: str = "", phone: str = "", check_password=True
-) -> User:
-    user = User(username=username.strip(), full_name=full_name.strip(), phone=phone.strip())
-    if password:
-        if check_password:
-            try:
-                validate_password(password, user)
-            except ValidationError as error:
-                raise ZhubaoError(ErrorCode.INVALID, error.messages[0], {"password": error.messages}) from error
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
-    full_clean_or_raise(user, exclude=["password"])
-    user.save()
-    return user
-
-
-@transaction.atomic
-def department_create(*, actor, name: str, code: str) -> Department:
-    department = Department(name=name.strip(), code=code.strip())
-    full_clean_or_raise(department)
-    department.save()
-    return department
+from ..models import Role, RoleGrant, User
 
 
 def _check_actor_may_grant(*, actor, role: str, org_node, grid, department) -> None:

@@ -1,0 +1,118 @@
+"""Writes to grids, their buildings, colours and posts."""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
+
+from ..models import (
+    Grid,
+    GridBuilding,
+    GridColour,
+    GridPost,
+    OrgNode,
+    OrgNodeKind,
+)
+
+# --- Grids --------------------------------------------------------------------------------------
+
+
+def _check_buildings_in_community(community: OrgNode, buildings: Iterable[OrgNode]) -> list[OrgNode]:
+    buildings = list(buildings)
+    outside = [
+        b.name for b in buildings if b.kind != OrgNodeKind.BUILDING or b.tree_id != community.tree_id or not b.is_active
+    ]
+    if outside:
+        raise ZhubaoError(
+            ErrorCode.BUILDING_OUTSIDE_COMMUNITY,
+            _("These are not active buildings of the grid's community: %(names)s") % {"names": "、".join(outside)},
+            {"buildings": [_("Choose buildings of the grid's community.")]},
+        )
+    return buildings
+
+
+@transaction.atomic
+def grid_create(*, actor, community: OrgNode, name: str, code: str, buildings: Iterable[OrgNode] = (), **data) -> Grid:
+    grid = Grid(community=community, name=name.strip(), code=code.strip(), **data)
+    if grid.colour != GridColour.GREEN and not grid.colour_set_on:
+        grid.colour_set_on = timezone.localdate()
+    full_clean_or_raise(grid)
+    grid.save()
+    grid_set_buildings(actor=actor, grid=grid, buildings=buildings)
+    return grid
+
+
+@transaction.atomic
+def grid_update(*, actor, grid: Grid, **data) -> Grid:
+    allowed = {"name", "code", "is_active"}
+    for name, value in data.items():
+        if name not in allowed:
+            raise TypeError(f"grid_update() got an unexpected field {name!r}")
+        setattr(grid, name, value.strip() if isinstance(value, str) else value)
+    full_clean_or_raise(grid)
+    grid.save()
+    return grid
+
+
+@transaction.atomic
+def grid_set_colour(*, actor, grid: Grid, colour: str, reason: str = "", set_on=None) -> Grid:
+    """Colour a grid red/yellow/green (三色管理) with the reason and the date it was set."""
+    grid.colour = colour
+    grid.colour_reason = reason.strip()
+    grid.colour_set_on = set_on or timezone.localdate()
+    full_clean_or_raise(grid)
+    grid.save(update_fields=["colour", "colour_reason", "colour_set_on", "updated_at"])
+    return grid
+
+
+@transaction.atomic
+def grid_set_buildings(*, actor, grid: Grid, buildings: Iterable[OrgNode]) -> Grid:
+    """Make exactly these buildings the grid's; a building taken from another grid leaves it."""
+    buildings = _check_buildings_in_community(grid.community, buildings)
+    ids = {b.pk for b in buildings}
+    GridBuilding.objects.filter(grid=grid).exclude(building_id__in=ids).delete()
+    GridBuilding.objects.filter(building_id__in=ids).exclude(grid=grid).delete()
+    existing = set(GridBuilding.objects.filter(grid=grid).values_list("building_id", flat=True))
+    GridBuilding.objects.bulk_create([GridBuilding(grid=grid, building_id=pk) for pk in ids - existing])
+    return grid
+
+
+@transaction.atomic
+def grid_post_create(*, actor, grid: Grid, post_type: str, title: str, holder=None) -> GridPost:
+    post = GridPost(grid=grid, post_type=post_type, title=title.strip())
+    full_clean_or_raise(post)
+    post.save()
+    if holder is not None:
+        grid_post_fill(actor=actor, post=post, holder=holder)
+    return post
+
+
+@transaction.atomic
+def grid_post_fill(*, actor, post: GridPost, holder) -> GridPost:
+    """Put a person in a post and give them the grid-worker grant for that grid."""
+    from accounts.models import Role
+    from accounts.services import role_grant_add
+
+    post.holder = holder
+    full_clean_or_raise(post)
+    post.save(update_fields=["holder", "updated_at"])
+    role_grant_add(actor=actor, user=holder, role=Role.GRID_WORKER, grid=post.grid)
+    return post
+
+
+@transaction.atomic
+def grid_post_vacate(*, actor, post: GridPost) -> GridPost:
+    """Leave a post vacant (空岗); the former holder keeps the grant only if they hold another post there."""
+    from accounts.models import Role, RoleGrant
+    from accounts.services import role_grant_revoke
+
+    former = post.holder
+    post.holder = None
+    post.save(update_fields=["holder", "updated_at"])
+    if former is not None and not GridPost.objects.filter(grid=post.grid, holder=former).exists():
+        for grant in RoleGrant.objects.active().filter(user=former, role=Role.GRID_WORKER, grid=post.grid):
+            role_grant_revoke(actor=actor, grant=grant)
+    return post
