@@ -321,6 +321,10 @@ class OrgNodeMove(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("moved by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
     moved_at = models.DateTimeField(_("moved at"), auto_now_add=True)
+    # Ids of the households whose link to a moved hub the move dropped (a hub looks after
+    # its own building's households only), so moving the hub back can restore them.
+    dropped_hub_links = models.JSONField(_("hub links dropped"), default=list, blank=True)
+    restored_hub_links = models.JSONField(_("hub links restored"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("org node move")

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "grid",
     "liaison",
     "issues",
+    "demo",  # seed_demo: above every app, imported by none
 ]
 
 MIDDLEWARE = [
