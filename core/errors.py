@@ -29,6 +29,7 @@ class ErrorCode:
     BUILDING_OUTSIDE_COMMUNITY = "building_outside_community"
     IMPORT_INVALID = "import_invalid"
     OUT_OF_SCOPE = "out_of_scope"
+    MOVE_CHANGED = "move_changed"
 
 
 class ZhubaoError(Exception):

@@ -1,21 +1,26 @@
 """Admin for the org tree, households and grids. Every write goes through grid.services.
 
 The org tree uses django-mptt's drag-and-drop changelist. A drop onto another parent
-is a move: it runs ``org_node_move``, which checks the level, re-stamps the
-households and records the move. Reordering siblings is refused, because the order
-of siblings carries no meaning here and is not kept by the services.
+is a move, but never at once: the drop leads to a page that shows what the move will do
+(``org_node_move_plan``: households re-stamped, hub links dropped or restored, grids left)
+and moves only when confirmed; a parent changed in the change form asks the same way.
+Reordering siblings is refused, because the order of siblings carries no meaning here and
+is not kept by the services.
 """
 
 from django import forms, http
 from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import DraggableMPTTAdmin
 from mptt.forms import MPTTAdminForm
 
 from core.access import Action, can, scope
 from core.admin import ReadOnlyModelAdmin, ScopedAdminMixin, ServiceErrorsMixin, ZhubaoModelAdmin, adopt
-from core.errors import ZhubaoError
+from core.errors import ErrorCode, ZhubaoError
 from core.models import AuditEvent
 from core.services import audit_record
 
@@ -33,6 +38,7 @@ from .models import (
     OrgNodeMove,
     Tag,
 )
+from .selectors import org_node_move_preview
 
 
 class SkipModelCleanOnErrorsMixin:
@@ -71,12 +77,22 @@ class NodeMultipleChoiceField(forms.ModelMultipleChoiceField):
 class OrgNodeAdminForm(SkipModelCleanOnErrorsMixin, MPTTAdminForm):
     """Name, parent and code; the kind follows from the parent, as in org_node_create."""
 
+    confirm_move = forms.BooleanField(
+        label=_("Confirm the move"),
+        required=False,
+        help_text=_("Needed when the parent changes: read what the move will do, tick this and save again."),
+    )
+    move_token = forms.CharField(required=False, widget=forms.HiddenInput)
+
     class Meta:
         model = OrgNode
         fields = ["name", "parent", "code"]
 
     def clean(self):
         cleaned = super().clean()
+        if "parent" not in cleaned:
+            return cleaned
+        self._ask_before_moving(cleaned)
         if "parent" not in cleaned:
             return cleaned
         parent = cleaned["parent"]
@@ -95,6 +111,24 @@ class OrgNodeAdminForm(SkipModelCleanOnErrorsMixin, MPTTAdminForm):
             self.add_error("parent", _("You cannot move a node under a deactivated node."))
         return cleaned
 
+    def _ask_before_moving(self, cleaned) -> None:
+        """A changed parent is a move: show its plan and move only once it is confirmed unchanged."""
+        parent = cleaned["parent"]
+        if self.instance.pk is None or parent is None or parent.pk == self.instance.parent_id:
+            return
+        try:
+            plan = services.org_node_move_plan(node=OrgNode.objects.get(pk=self.instance.pk), new_parent=parent)
+        except ZhubaoError:
+            return  # the level and activity checks below (and the service) name the problem
+        if cleaned.get("confirm_move") and cleaned.get("move_token") == plan.token:
+            self.move_token = plan.token
+            return
+        self.data = self.data.copy()
+        self.data[self.add_prefix("move_token")] = plan.token
+        self.data[self.add_prefix("confirm_move")] = ""
+        self.add_error("parent", [_("This move will do the following:"), *plan.describe()])
+        self.add_error("confirm_move", _("Tick this box to confirm the move, then save again."))
+
 
 @admin.register(OrgNode)
 class OrgNodeAdmin(ScopedAdminMixin, ServiceErrorsMixin, DraggableMPTTAdmin):
@@ -104,7 +138,18 @@ class OrgNodeAdmin(ScopedAdminMixin, ServiceErrorsMixin, DraggableMPTTAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("name", "code")
     readonly_fields = ("kind", "is_active", "deactivated_at", "created_at", "updated_at")
-    fields = ("name", "parent", "kind", "code", "is_active", "deactivated_at", "created_at", "updated_at")
+    fields = (
+        "name",
+        "parent",
+        "confirm_move",
+        "move_token",
+        "kind",
+        "code",
+        "is_active",
+        "deactivated_at",
+        "created_at",
+        "updated_at",
+    )
     actions = ["deactivate_nodes", "reactivate_nodes"]
     expand_tree_by_default = True
 
@@ -125,7 +170,9 @@ class OrgNodeAdmin(ScopedAdminMixin, ServiceErrorsMixin, DraggableMPTTAdmin):
             if node.name != obj.name or node.code != obj.code:
                 node = services.org_node_rename(actor=request.user, node=node, name=obj.name, code=obj.code)
             if node.parent_id != obj.parent_id:
-                node = services.org_node_move(actor=request.user, node=node, new_parent=obj.parent)
+                node = services.org_node_move(
+                    actor=request.user, node=node, new_parent=obj.parent, expected_token=form.move_token
+                )
             node.refresh_from_db()
         adopt(obj, node)
 
@@ -156,15 +203,74 @@ class OrgNodeAdmin(ScopedAdminMixin, ServiceErrorsMixin, DraggableMPTTAdmin):
             self.message_user(request, _("These nodes no longer exist. Please reload the page."), messages.ERROR)
             return http.HttpResponse("FAIL, invalid objects.")
         try:
-            services.org_node_move(actor=request.user, node=node, new_parent=new_parent)
+            services.org_node_move_plan(node=node, new_parent=new_parent)
         except ZhubaoError as error:
             self.message_user(request, error.message, level=messages.ERROR)
             return http.HttpResponse("FAIL, invalid move.")
-        self.log_change(request, node, [{"changed": {"fields": ["parent"]}}])
+        # Nothing moves on a drop: the page reloads with a link to what the move will do.
+        confirm_url = reverse("admin:grid_orgnode_move", args=[node.pk, new_parent.pk])
         self.message_user(
-            request, _("%(node)s was moved under %(parent)s.") % {"node": node.name, "parent": new_parent.name}
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                _("%(node)s has not moved yet.") % {"node": node.name},
+                confirm_url,
+                _("See what moving it under %(parent)s will do, and confirm") % {"parent": new_parent.name},
+            ),
+            level=messages.WARNING,
         )
-        return http.HttpResponse("OK, moved.")
+        return http.HttpResponse("FAIL, confirm first.")
+
+    def get_urls(self):
+        move = path(
+            "<int:node_id>/move/<int:parent_id>/",
+            self.admin_site.admin_view(self.move_view),
+            name="grid_orgnode_move",
+        )
+        return [move, *super().get_urls()]
+
+    def move_view(self, request, node_id, parent_id):
+        """What a move will do, and the button that does it (the page a drop leads to)."""
+        queryset = self.get_queryset(request)
+        node = queryset.filter(pk=node_id).first()
+        new_parent = queryset.filter(pk=parent_id).first()
+        if node is None or new_parent is None or not self.has_change_permission(request, node):
+            raise http.Http404
+        changed = None
+        if request.method == "POST":
+            try:
+                services.org_node_move(
+                    actor=request.user, node=node, new_parent=new_parent, expected_token=request.POST.get("token", "")
+                )
+            except ZhubaoError as error:
+                if error.code != ErrorCode.MOVE_CHANGED:
+                    self.message_user(request, error.message, level=messages.ERROR)
+                    return http.HttpResponseRedirect(reverse("admin:grid_orgnode_changelist"))
+                changed = error.message
+            else:
+                self.log_change(request, node, [{"changed": {"fields": ["parent"]}}])
+                self.message_user(
+                    request,
+                    _("%(node)s was moved under %(parent)s.") % {"node": node.name, "parent": new_parent.name},
+                )
+                return http.HttpResponseRedirect(reverse("admin:grid_orgnode_changelist"))
+        try:
+            preview = org_node_move_preview(user=request.user, node=node, new_parent=new_parent)
+        except ZhubaoError as error:
+            self.message_user(request, error.message, level=messages.ERROR)
+            return http.HttpResponseRedirect(reverse("admin:grid_orgnode_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Move %(node)s under %(parent)s?") % {"node": node.name, "parent": new_parent.name},
+            "node": node,
+            "new_parent": new_parent,
+            "preview": preview,
+            "changed": changed,
+        }
+        return TemplateResponse(
+            request, "admin/grid/orgnode/move_confirm.html", context, status=409 if changed else 200
+        )
 
     @admin.action(description=_("Deactivate the selected nodes and everything under them"))
     def deactivate_nodes(self, request, queryset):

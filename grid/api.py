@@ -6,7 +6,8 @@ No DELETE anywhere: nodes are deactivated, households move out, grids are deacti
 """
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -26,6 +27,7 @@ from .serializers import (
     HouseholdPersonalDataSerializer,
     HouseholdSerializer,
     HouseholdWriteSerializer,
+    MovePlanSerializer,
     OrgNodeCreateSerializer,
     OrgNodeMoveSerializer,
     OrgNodeRenameSerializer,
@@ -42,6 +44,7 @@ from .services import (
     org_node_create,
     org_node_deactivate,
     org_node_move,
+    org_node_move_plan,
     org_node_reactivate,
     org_node_rename,
 )
@@ -53,7 +56,13 @@ from .services import (
 @extend_schema_view(
     create=extend_schema(request=OrgNodeCreateSerializer, responses={201: OrgNodeSerializer, **WRITE_ERRORS}),
     partial_update=extend_schema(request=OrgNodeRenameSerializer, responses={200: OrgNodeSerializer, **WRITE_ERRORS}),
-    move=extend_schema(request=OrgNodeMoveSerializer, responses={200: OrgNodeSerializer, **WRITE_ERRORS}),
+    move=extend_schema(
+        request=OrgNodeMoveSerializer,
+        responses={
+            200: OpenApiResponse(OrgNodeSerializer, _("The moved node; with dry_run, what the move would do.")),
+            **WRITE_ERRORS,
+        },
+    ),
     deactivate=extend_schema(request=None, responses={200: OrgNodeSerializer, **WRITE_ERRORS}),
     reactivate=extend_schema(request=None, responses={200: OrgNodeSerializer, **WRITE_ERRORS}),
 )
@@ -87,7 +96,12 @@ class OrgNodeViewSet(ScopedListRetrieveViewSet):
     def move(self, request, pk=None):
         node = self.get_object()
         data = self.payload(OrgNodeMoveSerializer)
-        node = org_node_move(actor=request.user, node=node, new_parent=data["parent"])
+        if data["dry_run"]:
+            plan = org_node_move_plan(node=node, new_parent=data["parent"])
+            return Response(MovePlanSerializer(plan.as_dict()).data)
+        node = org_node_move(
+            actor=request.user, node=node, new_parent=data["parent"], expected_token=data.get("token") or None
+        )
         return self.answer(node)
 
     @action(detail=True, methods=["post"])

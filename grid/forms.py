@@ -103,6 +103,8 @@ class OrgNodeNameForm(BootstrapMixin, forms.Form):
 
 class OrgNodeMoveForm(BootstrapMixin, forms.Form):
     new_parent = NodeChoiceField(label=_("New parent"), queryset=None)
+    # The fingerprint of the plan the user saw and confirmed (MovePlan.token).
+    token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, targets, **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,6 +24,7 @@ from .models import (
     OrgNodeMove,
     Tag,
 )
+from .services.tree import MovePlan, org_node_move_plan
 
 HOUSEHOLD_COLUMN = {
     OrgNodeKind.COMMUNITY: "community_id",
@@ -144,6 +145,26 @@ def org_node_move_targets(*, user, node: OrgNode) -> QuerySet:
 def org_node_moves(*, node: OrgNode, limit: int = 10) -> QuerySet:
     """The latest re-cuts of a node (callers have checked the node is in scope)."""
     return OrgNodeMove.objects.filter(node=node).select_related("old_parent", "new_parent", "moved_by")[:limit]
+
+
+@dataclass
+class MovePreview:
+    """A move's plan with the households it relinks, as the user may see them (first ``limit``)."""
+
+    plan: MovePlan
+    dropped: list
+    restored: list
+
+
+def org_node_move_preview(*, user, node: OrgNode, new_parent: OrgNode, limit: int = 20) -> MovePreview:
+    """What moving ``node`` under ``new_parent`` would do (the callers checked MANAGE_TREE on both)."""
+    plan = org_node_move_plan(node=node, new_parent=new_parent)
+    households = scope(Household.objects.select_related("building", "compound"), user, Action.VIEW)
+    return MovePreview(
+        plan=plan,
+        dropped=list(households.filter(pk__in=plan.hub_links_dropped[:limit]).order_by("pk")),
+        restored=list(households.filter(pk__in=plan.hub_links_restored[:limit]).order_by("pk")),
+    )
 
 
 # --- households -----------------------------------------------------------------------------

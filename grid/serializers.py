@@ -75,6 +75,30 @@ class OrgNodeRenameSerializer(serializers.Serializer):
 
 class OrgNodeMoveSerializer(serializers.Serializer):
     parent = ScopedPrimaryKeyRelatedField(access_action=Action.MANAGE_TREE, queryset=OrgNode.objects.all())
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text=_("Only answer what the move would do; nothing changes.")
+    )
+    token = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text=_("The token of the dry run the user confirmed: the move is refused (409) if its plan changed."),
+    )
+
+
+class MovePlanSerializer(serializers.Serializer):
+    """What a move would do (``dry_run``): the same plan the portal and the admin show before a move."""
+
+    token = serializers.CharField()
+    node = serializers.IntegerField()
+    old_parent = serializers.IntegerField(allow_null=True)
+    new_parent = serializers.IntegerField()
+    households_restamped = serializers.IntegerField()
+    hub_links_dropped = serializers.ListField(child=serializers.IntegerField())
+    hub_links_restored = serializers.ListField(child=serializers.IntegerField())
+    grids_left = serializers.ListField(child=serializers.DictField())
+    grants_moving = serializers.IntegerField()
+    summary = serializers.ListField(child=serializers.CharField())
 
 
 # --- Households ------------------------------------------------------------------------------

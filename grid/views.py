@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from core.access import Action, can, get_in_scope_or_404, has_action, user_scope
-from core.errors import ZhubaoError
+from core.errors import ErrorCode, ZhubaoError
 from core.models import AuditEvent
 from core.services import audit_record
 
@@ -170,21 +170,36 @@ def node_rename(request, pk):
 
 @login_required
 def node_move(request, pk):
+    """Choose the new parent, see what the move will do, confirm (nothing moves before that)."""
     user = request.user
     node = _node_for(user, pk, Action.MANAGE_TREE, OrgNode.objects.select_related("parent"))
     if node.parent_id is None:
         raise Http404  # a community is a root: there is nowhere to move it
     targets = selectors.org_node_move_targets(user=user, node=node)
     form = OrgNodeMoveForm(request.POST or None, targets=targets)
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "grid/node_move.html", {"form": form, "node": node})
+    new_parent = form.cleaned_data["new_parent"]
+    token = form.cleaned_data["token"]
+    changed = None
+    if request.POST.get("confirm") and token:
         try:
-            services.org_node_move(actor=user, node=node, new_parent=form.cleaned_data["new_parent"])
+            services.org_node_move(actor=user, node=node, new_parent=new_parent, expected_token=token)
         except ZhubaoError as error:
-            apply_service_error(form, error)
+            if error.code != ErrorCode.MOVE_CHANGED:
+                apply_service_error(form, error)
+                return render(request, "grid/node_move.html", {"form": form, "node": node}, status=400)
+            changed = error.message
         else:
             messages.success(request, _("%(name)s was moved.") % {"name": node.name})
             return redirect("grid:node-detail", pk=node.pk)
-    return render(request, "grid/node_move.html", {"form": form, "node": node})
+    try:
+        preview = selectors.org_node_move_preview(user=user, node=node, new_parent=new_parent)
+    except ZhubaoError as error:
+        apply_service_error(form, error)
+        return render(request, "grid/node_move.html", {"form": form, "node": node}, status=400)
+    context = {"node": node, "new_parent": new_parent, "preview": preview, "changed": changed}
+    return render(request, "grid/node_move_confirm.html", context, status=409 if changed else 200)
 
 
 def _node_confirm(request, pk, *, service, deactivate: bool):

@@ -138,3 +138,13 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def hub_world(org):
+    """A second household under hub1 and a third building of compound1 (tests/grid/test_moves.py).
+
+    hub1 (in building1) looks after household1 and a second household of building1."""
+    neighbour = HouseholdFactory(building=org.building1, room="102", hub=org.hub1)
+    other_building = BuildingFactory(name="3号楼党小组", parent=org.compound1)
+    return org, neighbour, other_building

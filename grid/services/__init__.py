@@ -19,19 +19,23 @@ from .households import (
     HOUSEHOLD_FIELDS,
     household_create,
     household_deactivate,
+    household_personal_data_reveal,
     household_update,
     tag_ensure_defaults,
 )
 from .tree import (
+    MovePlan,
     org_node_create,
     org_node_deactivate,
     org_node_move,
+    org_node_move_plan,
     org_node_reactivate,
     org_node_rename,
     org_tree_lock,
 )
 
 __all__ = [
+    "MovePlan",
     "HOUSEHOLD_FIELDS",
     "grid_create",
     "grid_post_create",
@@ -42,10 +46,12 @@ __all__ = [
     "grid_update",
     "household_create",
     "household_deactivate",
+    "household_personal_data_reveal",
     "household_update",
     "org_node_create",
     "org_node_deactivate",
     "org_node_move",
+    "org_node_move_plan",
     "org_node_reactivate",
     "org_node_rename",
     "org_tree_lock",

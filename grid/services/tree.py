@@ -1,6 +1,10 @@
 """Writes to the org tree: create, rename, move, deactivate, reactivate; the per-tree lock."""
 
+import hashlib
+from dataclasses import astuple, dataclass, replace
+
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,18 +106,85 @@ def org_node_rename(*, actor, node: OrgNode, name: str, code: str | None = None)
     return node
 
 
-@transaction.atomic
-def org_node_move(*, actor, node: OrgNode, new_parent: OrgNode) -> OrgNode:
-    """Move a subtree under another parent of the right kind, e.g. a building to another compound.
+@dataclass(frozen=True)
+class MovePlan:
+    """What moving a node under another parent would do, computed before anything is written.
 
-    Households are current state, so they are re-stamped with their new compound and
-    community in this transaction. A building that leaves its community leaves its
-    grid too. The move itself is kept in OrgNodeMove, so the old shape stays on record.
+    The portal, the admin and the API show it and ask before the move; ``org_node_move``
+    computes it again under the tree lock and refuses when it no longer matches the
+    ``token`` the user confirmed (the tree or the households changed in between).
     """
-    for tree_id in sorted({node.tree_id, new_parent.tree_id}):
-        org_tree_lock(tree_id=tree_id)
-    node.refresh_from_db()
-    new_parent.refresh_from_db()
+
+    node_id: int
+    node_name: str
+    kind: str
+    old_parent_id: int | None
+    new_parent_id: int
+    new_parent_name: str
+    households_restamped: int = 0
+    hub_links_dropped: tuple[int, ...] = ()
+    hub_links_restored: tuple[int, ...] = ()
+    grids_left: tuple[tuple[int, str, int], ...] = ()  # (grid id, grid name, buildings leaving it)
+    grants_moving: int = 0
+
+    @property
+    def token(self) -> str:
+        """A short fingerprint of the plan: the same state gives the same token."""
+        return hashlib.sha256(repr(astuple(self)).encode()).hexdigest()[:16]
+
+    def describe(self) -> list[str]:
+        """The plan in the reader's language, one line per effect, for pages and the API."""
+        lines = [
+            _("%(node)s and everything under it moves under %(parent)s.")
+            % {"node": self.node_name, "parent": self.new_parent_name}
+        ]
+        if self.households_restamped:
+            lines.append(
+                _("%(count)s households are re-stamped with their new compound and community.")
+                % {"count": self.households_restamped}
+            )
+        if self.hub_links_dropped:
+            lines.append(
+                _(
+                    "%(count)s households lose their link to this member-household hub: a hub looks after "
+                    "its own building's households only. The links are kept on record and come back if the "
+                    "hub moves back."
+                )
+                % {"count": len(self.hub_links_dropped)}
+            )
+        if self.hub_links_restored:
+            lines.append(
+                _("%(count)s households that an earlier move unlinked are linked to this hub again.")
+                % {"count": len(self.hub_links_restored)}
+            )
+        for _grid_id, grid_name, buildings in self.grids_left:
+            lines.append(
+                _("%(count)s buildings leave the grid %(grid)s (it belongs to the old community).")
+                % {"count": buildings, "grid": grid_name}
+            )
+        if self.grants_moving:
+            lines.append(
+                _("%(count)s role grants held here move with it: those people will reach the new place.")
+                % {"count": self.grants_moving}
+            )
+        return lines
+
+    def as_dict(self) -> dict:
+        return {
+            "token": self.token,
+            "node": self.node_id,
+            "old_parent": self.old_parent_id,
+            "new_parent": self.new_parent_id,
+            "households_restamped": self.households_restamped,
+            "hub_links_dropped": list(self.hub_links_dropped),
+            "hub_links_restored": list(self.hub_links_restored),
+            "grids_left": [{"id": pk, "name": name, "buildings": count} for pk, name, count in self.grids_left],
+            "grants_moving": self.grants_moving,
+            "summary": self.describe(),
+        }
+
+
+def _check_move(node: OrgNode, new_parent: OrgNode) -> None:
     if CHILD_KIND[new_parent.kind] != node.kind:
         raise ZhubaoError(
             ErrorCode.WRONG_PARENT_KIND,
@@ -128,19 +199,102 @@ def org_node_move(*, actor, node: OrgNode, new_parent: OrgNode) -> OrgNode:
         raise ZhubaoError(ErrorCode.MOVE_INTO_OWN_SUBTREE, _("A node cannot be moved under itself."))
     if not new_parent.is_active:
         raise ZhubaoError(ErrorCode.NODE_INACTIVE, _("You cannot move a node under a deactivated node."))
+
+
+def org_node_move_plan(*, node: OrgNode, new_parent: OrgNode) -> MovePlan:
+    """What ``org_node_move`` would do (nothing is written). Raises the move's own errors.
+
+    Callers check access to both nodes first, as for the move itself.
+    """
+    _check_move(node, new_parent)
+    plan = MovePlan(
+        node_id=node.pk,
+        node_name=node.name,
+        kind=node.kind,
+        old_parent_id=node.parent_id,
+        new_parent_id=new_parent.pk,
+        new_parent_name=new_parent.name,
+    )
+    if node.parent_id == new_parent.pk:
+        return plan
+    subtree = OrgNode.objects.filter(tree_id=node.tree_id, lft__gte=node.lft, lft__lte=node.rght)
+    changes = {
+        "grants_moving": subtree.filter(grants__revoked_at__isnull=True).count(),
+    }
+    if node.kind == OrgNodeKind.HUB:
+        changes["hub_links_dropped"] = tuple(
+            Household.objects.filter(hub=node)
+            .exclude(building_id=new_parent.pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        earlier = set()
+        for dropped in OrgNodeMove.objects.filter(node=node).values_list("dropped_hub_links", flat=True):
+            earlier.update(dropped or ())
+        changes["hub_links_restored"] = tuple(
+            Household.objects.active()
+            .filter(pk__in=earlier, building_id=new_parent.pk, hub__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    else:
+        column = "building" if node.kind == OrgNodeKind.BUILDING else "compound"
+        changes["households_restamped"] = Household.objects.active().filter(**{column: node}).count()
+        new_community_id = new_parent.pk if node.kind == OrgNodeKind.COMPOUND else new_parent.parent_id
+        leaving = (
+            GridBuilding.objects.filter(building__in=subtree)
+            .exclude(grid__community_id=new_community_id)
+            .values("grid_id", "grid__name")
+            .annotate(count=Count("pk"))
+            .order_by("grid_id")
+        )
+        changes["grids_left"] = tuple((row["grid_id"], row["grid__name"], row["count"]) for row in leaving)
+    return replace(plan, **changes)
+
+
+@transaction.atomic
+def org_node_move(*, actor, node: OrgNode, new_parent: OrgNode, expected_token: str | None = None) -> OrgNode:
+    """Move a subtree under another parent of the right kind, e.g. a building to another compound.
+
+    Does what ``org_node_move_plan`` says, computed again under the lock of both trees: the
+    households are re-stamped with their new compound and community (they are current
+    state), a building that leaves its community leaves its grid, a hub moved to another
+    building drops the links of the households it no longer serves and restores those an
+    earlier move dropped. The move and the links it dropped or restored are kept in
+    OrgNodeMove. With ``expected_token`` (the plan the user confirmed) a changed plan is
+    refused, so nobody confirms one thing and gets another.
+    """
+    for tree_id in sorted({node.tree_id, new_parent.tree_id}):
+        org_tree_lock(tree_id=tree_id)
+    node.refresh_from_db()
+    new_parent.refresh_from_db()
+    plan = org_node_move_plan(node=node, new_parent=new_parent)
     old_parent = node.parent
     if old_parent is not None and old_parent.pk == new_parent.pk:
         return node
+    if expected_token is not None and expected_token != plan.token:
+        raise ZhubaoError(
+            ErrorCode.MOVE_CHANGED,
+            _("What this move would do has changed since you looked at it. Please check it again."),
+            status_code=409,
+        )
     node.move_to(new_parent, position="last-child")
     node.refresh_from_db()
     new_parent.refresh_from_db()
-    hub_links_cleared = _restamp_households(node)
-    if node.kind in {OrgNodeKind.COMPOUND, OrgNodeKind.BUILDING}:
+    _restamp_households(node, plan)
+    if plan.grids_left:
         community_id = node.get_root().pk
         GridBuilding.objects.filter(building__in=node.get_descendants(include_self=True)).exclude(
             grid__community_id=community_id
         ).delete()
-    OrgNodeMove.objects.create(node=node, old_parent=old_parent, new_parent=new_parent, moved_by=actor)
+    OrgNodeMove.objects.create(
+        node=node,
+        old_parent=old_parent,
+        new_parent=new_parent,
+        moved_by=actor,
+        dropped_hub_links=list(plan.hub_links_dropped),
+        restored_hub_links=list(plan.hub_links_restored),
+    )
     audit_record(
         user=actor,
         action=AuditEvent.Action.TREE_CHANGED,
@@ -149,7 +303,10 @@ def org_node_move(*, actor, node: OrgNode, new_parent: OrgNode) -> OrgNode:
             "op": "move",
             "from": old_parent.pk if old_parent else None,
             "to": new_parent.pk,
-            "hub_links_cleared": hub_links_cleared,
+            "households_restamped": plan.households_restamped,
+            "hub_links_cleared": len(plan.hub_links_dropped),
+            "hub_links_restored": len(plan.hub_links_restored),
+            "grids_left": [grid_id for grid_id, _name, _count in plan.grids_left],
         },
     )
     return node
@@ -159,17 +316,17 @@ def _parent_kind_of(kind: str) -> str:
     return next(parent for parent, child in CHILD_KIND.items() if child == kind)
 
 
-def _restamp_households(node: OrgNode) -> int:
-    """Re-stamp the households under a moved node; returns how many hub links a hub move cleared."""
+def _restamp_households(node: OrgNode, plan: MovePlan) -> None:
+    """Re-stamp the households under a moved node, or change a moved hub's links as planned."""
     if node.kind == OrgNodeKind.HUB:
         # A hub looks after its own building's households; in another building those links are void.
-        return Household.objects.filter(hub=node).exclude(building_id=node.parent_id).update(hub=None)
-    if node.kind == OrgNodeKind.BUILDING:
+        Household.objects.filter(pk__in=plan.hub_links_dropped, hub=node).update(hub=None)
+        Household.objects.filter(pk__in=plan.hub_links_restored, hub__isnull=True).update(hub=node)
+    elif node.kind == OrgNodeKind.BUILDING:
         compound = node.parent
         Household.objects.filter(building=node).update(compound=compound, community_id=compound.parent_id)
     elif node.kind == OrgNodeKind.COMPOUND:
         Household.objects.filter(compound=node).update(community_id=node.parent_id)
-    return 0
 
 
 @transaction.atomic

@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts.models import Role, RoleGrant
 from core.models import AuditEvent
 from grid.models import GridPost, Household, OrgNode, OrgNodeKind, OrgNodeMove
-from grid.services import household_update
+from grid.services import household_update, org_node_move_plan
 from tests.factories import UserFactory, grant
 
 pytestmark = pytest.mark.django_db
@@ -204,13 +204,31 @@ def test_a_node_cannot_be_added_under_a_hub(org, login):
 
 
 def test_changing_a_buildings_parent_in_the_form_moves_it_and_restamps_households(org, login):
-    response = login(org.users.admin).post(
-        change_url(org.building1), {"name": org.building1.name, "parent": org.compound2.pk, "code": ""}
-    )
+    client = login(org.users.admin)
+    data = {"name": org.building1.name, "parent": org.compound2.pk, "code": ""}
+    asked = client.post(change_url(org.building1), data)
+    # First the form says what the move will do and moves nothing.
+    assert asked.status_code == 200
+    form = asked.context["adminform"].form
+    plan = org_node_move_plan(node=org.building1, new_parent=org.compound2)
+    assert plan.households_restamped == 1
+    assert set(plan.describe()) <= set(form.errors["parent"])
+    org.building1.refresh_from_db()
+    assert org.building1.parent_id == org.compound1.pk
+    token = form.data["move_token"]
+    response = client.post(change_url(org.building1), {**data, "confirm_move": "on", "move_token": token})
     assert response.status_code == 302
     org.household1.refresh_from_db()
     assert org.household1.compound_id == org.compound2.pk
     assert OrgNodeMove.objects.filter(node=org.building1, new_parent=org.compound2).exists()
+
+
+def test_ticking_confirm_without_the_plan_token_does_not_move(org, login):
+    data = {"name": org.building1.name, "parent": org.compound2.pk, "code": "", "confirm_move": "on"}
+    response = login(org.users.admin).post(change_url(org.building1), {**data, "move_token": "stale"})
+    assert response.status_code == 200
+    org.building1.refresh_from_db()
+    assert org.building1.parent_id == org.compound1.pk
 
 
 def test_a_building_cannot_be_placed_under_a_community_in_the_form(org, login):
@@ -223,9 +241,32 @@ def test_a_building_cannot_be_placed_under_a_community_in_the_form(org, login):
     assert org.building1.parent_id == org.compound1.pk
 
 
+def confirm_drop(client, node, new_parent):
+    """Follow a drop to its confirmation page and confirm the plan shown there."""
+    page = client.get(reverse("admin:grid_orgnode_move", args=[node.pk, new_parent.pk]))
+    assert page.status_code == 200
+    return client.post(
+        reverse("admin:grid_orgnode_move", args=[node.pk, new_parent.pk]),
+        {"token": page.context["preview"].plan.token},
+    )
+
+
+def test_dropping_a_building_moves_nothing_until_the_move_is_confirmed(org, login):
+    client = login(org.users.admin)
+    response = move(client, org.building1, org.compound2)
+    assert response.content.startswith(b"FAIL")
+    org.building1.refresh_from_db()
+    assert org.building1.parent_id == org.compound1.pk
+    assert not OrgNodeMove.objects.exists()
+    page = client.get(reverse("admin:grid_orgnode_changelist"))
+    assert reverse("admin:grid_orgnode_move", args=[org.building1.pk, org.compound2.pk]) in page.content.decode()
+
+
 def test_dropping_a_building_onto_another_compound_moves_it_and_restamps_households(org, login):
-    response = move(login(org.users.admin), org.building1, org.compound2)
-    assert response.content.startswith(b"OK")
+    client = login(org.users.admin)
+    move(client, org.building1, org.compound2)
+    response = confirm_drop(client, org.building1, org.compound2)
+    assert response.status_code == 302
     org.building1.refresh_from_db()
     org.household1.refresh_from_db()
     assert org.building1.parent_id == org.compound2.pk
@@ -234,10 +275,26 @@ def test_dropping_a_building_onto_another_compound_moves_it_and_restamps_househo
 
 
 def test_dropping_a_building_beside_a_building_of_another_compound_moves_it_there(org, login):
-    response = move(login(org.users.admin), org.building1, org.building2, position="right")
-    assert response.content.startswith(b"OK")
+    client = login(org.users.admin)
+    response = move(client, org.building1, org.building2, position="right")
+    assert response.content.startswith(b"FAIL, confirm")
+    confirm_drop(client, org.building1, org.compound2)
     org.household1.refresh_from_db()
     assert org.household1.compound_id == org.compound2.pk
+
+
+def test_the_admin_move_page_refuses_a_stale_plan(org, login):
+    client = login(org.users.admin)
+    url = reverse("admin:grid_orgnode_move", args=[org.building1.pk, org.compound2.pk])
+    response = client.post(url, {"token": "0000000000000000"})
+    assert response.status_code == 409
+    org.building1.refresh_from_db()
+    assert org.building1.parent_id == org.compound1.pk
+
+
+def test_an_admin_of_one_community_cannot_open_the_move_page_for_another_community(org, login, community_admin):
+    url = reverse("admin:grid_orgnode_move", args=[org.other_building.pk, org.compound1.pk])
+    assert login(community_admin).get(url).status_code == 404
 
 
 def test_dropping_a_building_into_a_building_is_refused(org, login):
