@@ -14,14 +14,15 @@ from django.http import Http404
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.access import Action, scope, user_scope
+from core.access import Action, scope
 from core.admin import ScopedAdminMixin, ServiceErrorsMixin, ZhubaoModelAdmin, adopt
 from core.errors import ErrorCode, ZhubaoError
 from core.masking import mask_phone
 from grid.models import Grid, OrgNode
 
 from . import services
-from .models import Department, Role, RoleGrant, User
+from .access import GLOBAL_ONLY_ROLES, grant_refusal, is_global_admin, managed_users, may_manage_user
+from .models import Department, RoleGrant, User
 
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
@@ -31,57 +32,8 @@ def grant_place(grant: RoleGrant):
     return grant.org_node or grant.grid or grant.department or _("all communities")
 
 
-# --- who may manage whom ----------------------------------------------------------------------
-# An admin whose grant sits at one community manages only people who work wholly inside it:
-# otherwise they could take over (password, fields) or widen (grants) an account that reaches
-# further than they do. Grants without a place, department grants and system-admin grants
-# make someone a global or cross-cutting user, so only a global admin gives them.
-
-GLOBAL_ONLY_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.DEPARTMENT_HANDLER})
-
-
-def is_global_admin(user) -> bool:
-    return user_scope(user).is_global(Action.MANAGE_PEOPLE)
-
-
-def managed_users(actor, queryset=None):
-    """Users the actor may edit: for a global admin all; otherwise users (not superusers) with at
-    least one active grant in the actor's scope and none outside it."""
-    queryset = User.objects.all() if queryset is None else queryset
-    users = scope(queryset, actor, Action.MANAGE_PEOPLE)
-    if is_global_admin(actor):
-        return users
-    grants_in_scope = scope(RoleGrant.objects.all(), actor, Action.MANAGE_PEOPLE).values("pk")
-    grants_outside = RoleGrant.objects.active().exclude(pk__in=grants_in_scope)
-    return users.exclude(is_superuser=True).exclude(pk__in=grants_outside.values("user_id"))
-
-
-def may_manage_user(actor, user) -> bool:
-    if user is None or user.pk is None:
-        return False
-    return managed_users(actor, User.objects.filter(pk=user.pk)).exists()
-
-
-def grant_refusal(actor, *, user, role, org_node=None, grid=None, department=None) -> str | None:
-    """Why the actor may not give this grant in the admin, or None when they may."""
-    if is_global_admin(actor):
-        return None
-    if role in GLOBAL_ONLY_ROLES or department is not None or (org_node is None and grid is None):
-        return gettext("Only an admin of all communities may give this role or a role without a place.")
-    if user is None or not may_manage_user(actor, user):
-        return gettext("You may give roles only to people who work wholly inside your part of the organisation.")
-    if org_node is not None and not scope(OrgNode.objects.filter(pk=org_node.pk), actor, Action.MANAGE_PEOPLE).exists():
-        return gettext("This place is outside your part of the organisation.")
-    if grid is not None and not scope(Grid.objects.filter(pk=grid.pk), actor, Action.MANAGE_PEOPLE).exists():
-        return gettext("This place is outside your part of the organisation.")
-    return None
-
-
-def check_grant(actor, **grant) -> None:
-    """Raise the refusal (shown on the page by ServiceErrorsMixin) before a service is called."""
-    message = grant_refusal(actor, **grant)
-    if message:
-        raise ZhubaoError(ErrorCode.PERMISSION_DENIED, message, status_code=403)
+# Who may manage whom is accounts' people policy in the access module (accounts/access.py):
+# the admin uses it to offer and check, and the services enforce it again.
 
 
 class GrantRulesFormMixin:
@@ -293,14 +245,7 @@ class UserAdmin(ScopedAdminMixin, ServiceErrorsMixin, DjangoUserAdmin):
                     services.role_grant_revoke(actor=request.user, grant=grant_form.instance)
                     formset.changed_objects.append((grant_form.instance, ["revoked_at"]))
                 continue
-            check_grant(
-                request.user,
-                user=user,
-                role=data["role"],
-                org_node=data.get("org_node"),
-                grid=data.get("grid"),
-                department=data.get("department"),
-            )
+            # role_grant_add refuses what grant_refusal refuses (shown by ServiceErrorsMixin).
             added = services.role_grant_add(
                 actor=request.user,
                 user=user,
@@ -345,14 +290,6 @@ class RoleGrantAdmin(GrantPlaceChoicesMixin, ZhubaoModelAdmin):
         return ActorRoleGrantForm
 
     def save_model(self, request, obj, form, change):
-        check_grant(
-            request.user,
-            user=obj.user,
-            role=obj.role,
-            org_node=obj.org_node,
-            grid=obj.grid,
-            department=obj.department,
-        )
         grant = services.role_grant_add(
             actor=request.user,
             user=obj.user,

@@ -6,7 +6,6 @@ through accounts.services.
 """
 
 import django_filters
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -28,7 +27,7 @@ from .serializers import (
     UserCreateSerializer,
     UserSerializer,
 )
-from .services import role_grant_add, role_grant_revoke, user_create
+from .services import role_grant_add, role_grant_revoke, user_create_with_grant
 
 
 class UserFilter(django_filters.FilterSet):
@@ -75,11 +74,7 @@ class UserViewSet(ScopedListRetrieveViewSet):
 
     def create(self, request):
         data = self.payload(UserCreateSerializer)
-        grant = data.pop("grant")
-        with transaction.atomic():  # the person and their first grant, or neither
-            user = user_create(actor=request.user, **data)
-            if grant is not None:
-                role_grant_add(actor=request.user, user=user, **grant)
+        user = user_create_with_grant(actor=request.user, **data)  # the person and their first grant, or neither
         return self.answer(user, status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])

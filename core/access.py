@@ -2,33 +2,48 @@
 
 Every view, API, export and task reaches data through ``scope()`` or
 ``get_in_scope_or_404()``; nothing else filters by org. It fails closed: a user with no
-matching grant gets an empty queryset, and an object out of scope is a 404, the same
-answer as "does not exist".
+matching grant gets an empty queryset, an object out of scope is a 404 (the same answer
+as "does not exist"), and a model no app registered a rule for raises ``LookupError``.
 
-A grant is a role held at a place (accounts.RoleGrant):
-- at an org node: it covers that node's subtree (a community-staff grant its
-  community, a work-group leader's their compound, a cadre's their buildings);
-- at a grid (grid worker): the buildings of that grid and what hangs under them;
-- at a department (department handler): the issues dispatched to it (later issues);
-- a system admin grant without a node, or a superuser: every community.
+What core keeps is *who covers what*: a user's grants, resolved once per request into
+plain data, and the actions with the roles that may do them. It knows no app: each app
+registers, from its own ``<app>/access.py`` imported in its ``AppConfig.ready()``,
 
-An *action* names what the user wants to do; each action lists the roles that may
-do it, and only grants of those roles count. Later issues add pairings (a cadre's
-assigned households) and departments as further grant sources here, not in views.
+- its actions and the roles that may do them (``register_action``);
+- where grants come from (``register_grant_loader``: accounts' role grants today; the
+  pairing work adds a loader that yields household grants, see ``Grant.household_id``);
+- how a grid grant reaches buildings (``register_grid_buildings``, by grid);
+- how each of its models is reached from the grants (``register_rule``). A fact stamped
+  with the ids of its community / compound / building uses ``stamped_fact_rule()``.
+
+A grant is a role held at a place: at an org node it covers that node's subtree; at a
+grid the grid's buildings and what hangs under them; at a department what is dispatched
+to it; at a household (pairings, later) that household; at no place (or a superuser)
+every community. An *action* lists the roles that may do it, and only grants of those
+roles count for it.
+
+Public surface: ``scope``, ``get_in_scope_or_404``, ``can``, ``has_action``,
+``is_global``, ``nodes_for``, ``grids_for``, ``departments_for``, ``households_for``,
+``roles_of``, ``forget_scope``, the ``register_*`` functions and the rule helpers
+(``NOTHING``, ``any_of``, ``condition``, ``via``, ``stamped_fact_rule``,
+``global_only_rule``, ``own_rows_rule``). The resolved scope object itself is private.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from accounts.models import Role
-
-ALL_ROLES = frozenset(Role.values)
-TREE_ROLES = ALL_ROLES - {Role.DEPARTMENT_HANDLER}
-
 
 class Action:
+    """The names of the actions the foundation's apps register (accounts and grid give them roles).
+
+    A new app may define names of its own in its ``access.py`` and register them there.
+    """
+
     VIEW = "view"
     EDIT_HOUSEHOLD = "edit_household"
     REVEAL_PERSONAL_DATA = "reveal_personal_data"
@@ -40,31 +55,13 @@ class Action:
     EXPORT = "export"
 
 
-ACTION_ROLES: dict[str, frozenset[str]] = {
-    Action.VIEW: TREE_ROLES,
-    # Community staff and grid workers keep household data (BRIEF).
-    Action.EDIT_HOUSEHOLD: frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_WORKER}),
-    # Roles that work with residents directly may see a full phone or ID number, audited.
-    Action.REVEAL_PERSONAL_DATA: frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.CADRE}),
-    Action.MANAGE_TREE: frozenset({Role.SYSTEM_ADMIN}),
-    Action.MANAGE_GRID: frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_STAFF}),
-    Action.MANAGE_PEOPLE: frozenset({Role.SYSTEM_ADMIN}),
-    Action.VIEW_PEOPLE: frozenset(
-        {Role.SYSTEM_ADMIN, Role.BUREAU_LEADER, Role.WORK_GROUP_LEADER, Role.COMMUNITY_STAFF}
-    ),
-    Action.IMPORT: frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_STAFF}),
-    Action.EXPORT: frozenset({Role.SYSTEM_ADMIN, Role.COMMUNITY_STAFF, Role.BUREAU_LEADER}),
-}
-
-# Actions that only read: a user may always read their own account and grants.
-READ_ACTIONS = frozenset({Action.VIEW, Action.VIEW_PEOPLE})
-
-# Which household column holds the id of a node of each kind.
-_HOUSEHOLD_COLUMN = {"community": "community_id", "compound": "compound_id", "building": "building_id", "hub": "hub_id"}
+# --- plain data ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class NodeGrant:
+    """A role held at an org node: covers the node's subtree (mptt bounds of one tree)."""
+
     role: str
     node_id: int
     kind: str
@@ -73,73 +70,132 @@ class NodeGrant:
     rght: int
 
 
+@dataclass(frozen=True)
+class Grant:
+    """One grant as a loader hands it to core: a role at one place, or at none (everywhere)."""
+
+    role: str
+    node: NodeGrant | None = None
+    grid_id: int | None = None
+    department_id: int | None = None
+    # The hook for pairings (a cadre's assigned households): a loader the pairing work
+    # registers yields Grant(role=..., household_id=...); rules read households_for().
+    household_id: int | None = None
+
+
+Rule = Callable[[object, str], Q | None]
+GrantLoader = Callable[[object], Iterable[Grant]]
+
+# --- registries (filled by the apps' access modules in AppConfig.ready()) ---------------------
+
+ACTION_ROLES: dict[str, frozenset[str]] = {}
+_RULES: dict[type, Rule] = {}
+_GRANT_LOADERS: list[GrantLoader] = []
+_SUPERUSER_ROLES: set[str] = set()
+_GRID_BUILDINGS: list[Callable[[frozenset[int]], object]] = []
+
+
+def register_action(name: str, roles: Iterable[str]) -> str:
+    """Name an action and the roles that may do it. Registering it again must name the same roles."""
+    roles = frozenset(roles)
+    current = ACTION_ROLES.get(name)
+    if current is not None and current != roles:
+        raise ImproperlyConfigured(f"Action {name!r} is already registered with other roles.")
+    ACTION_ROLES[name] = roles
+    return name
+
+
+def register_rule(model, rule: Rule | None = None):
+    """Say how ``model``'s rows are reached from a user's grants (usable as a decorator).
+
+    A rule is ``rule(user, action) -> Q | None``: a condition on the model's rows for the
+    user's grants that allow the action, ``None`` for every row, ``NOTHING`` for none. It
+    is called only for an active, logged-in user and a registered action.
+    """
+    if rule is None:
+        return lambda function: register_rule(model, function)
+    current = _RULES.get(model)
+    if current is not None and current is not rule:
+        raise ImproperlyConfigured(f"{model.__name__} already has an access rule.")
+    _RULES[model] = rule
+    return rule
+
+
+def register_grant_loader(loader: GrantLoader) -> GrantLoader:
+    """Add a source of grants: ``loader(user)`` yields the user's active ``Grant``s (one query, please)."""
+    if loader not in _GRANT_LOADERS:
+        _GRANT_LOADERS.append(loader)
+    return loader
+
+
+def register_superuser_roles(roles: Iterable[str]) -> None:
+    """The roles a superuser holds everywhere (accounts: the system admin)."""
+    _SUPERUSER_ROLES.update(roles)
+
+
+def register_grid_buildings(buildings_of: Callable[[frozenset[int]], object]) -> None:
+    """How a grid grant reaches buildings: ``buildings_of(grid_ids)`` gives their ids (a values() queryset)."""
+    if _GRID_BUILDINGS and _GRID_BUILDINGS[0] is not buildings_of:
+        raise ImproperlyConfigured("The buildings of grids are already registered.")
+    _GRID_BUILDINGS[:] = [buildings_of]
+
+
+# --- one user's grants, resolved once per request ----------------------------------------------
+
+
 @dataclass
-class UserScope:
-    """What one user's active grants cover; built once per request (one query)."""
+class _UserScope:
+    """What one user's active grants cover; built once per request (one query per loader)."""
 
     user_id: int | None
     global_roles: set[str] = field(default_factory=set)
     node_grants: list[NodeGrant] = field(default_factory=list)
     grid_grants: dict[str, set[int]] = field(default_factory=dict)
     department_grants: dict[str, set[int]] = field(default_factory=dict)
+    household_grants: dict[str, set[int]] = field(default_factory=dict)
 
-    def roles(self) -> set[str]:
-        return (
+    def roles(self) -> frozenset[str]:
+        return frozenset(
             set(self.global_roles)
             | {grant.role for grant in self.node_grants}
             | set(self.grid_grants)
             | set(self.department_grants)
+            | set(self.household_grants)
         )
 
-    def is_global(self, action: str) -> bool:
-        return bool(self.global_roles & ACTION_ROLES[action])
+    def add(self, grant: Grant) -> None:
+        if grant.node is not None:
+            self.node_grants.append(grant.node)
+        elif grant.grid_id is not None:
+            self.grid_grants.setdefault(grant.role, set()).add(grant.grid_id)
+        elif grant.department_id is not None:
+            self.department_grants.setdefault(grant.role, set()).add(grant.department_id)
+        elif grant.household_id is not None:
+            self.household_grants.setdefault(grant.role, set()).add(grant.household_id)
+        else:
+            self.global_roles.add(grant.role)
 
-    def nodes_for(self, action: str) -> list[NodeGrant]:
-        allowed = ACTION_ROLES[action]
-        return [grant for grant in self.node_grants if grant.role in allowed]
 
-    def grids_for(self, action: str) -> set[int]:
-        allowed = ACTION_ROLES[action]
-        return {grid_id for role, ids in self.grid_grants.items() if role in allowed for grid_id in ids}
+def _roles_for(action: str) -> frozenset[str]:
+    try:
+        return ACTION_ROLES[action]
+    except KeyError:
+        raise ValueError(f"Unknown action {action!r}") from None
 
 
-def user_scope(user) -> UserScope:
+def _user_scope(user) -> _UserScope:
     """The user's scope, cached on the user object for the rest of the request."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return UserScope(user_id=None)
+        return _UserScope(user_id=None)
     cached = getattr(user, "_zhubao_scope", None)
     if cached is not None:
         return cached
-    from accounts.models import RoleGrant
-
-    result = UserScope(user_id=user.pk)
+    result = _UserScope(user_id=user.pk)
     if user.is_superuser:
-        result.global_roles.add(Role.SYSTEM_ADMIN)
-    grants = (
-        RoleGrant.objects.active()
-        .filter(user_id=user.pk)
-        .filter(Q(org_node__isnull=True) | Q(org_node__is_active=True))
-        .filter(Q(grid__isnull=True) | Q(grid__is_active=True))
-        .values_list(
-            "role",
-            "org_node_id",
-            "org_node__kind",
-            "org_node__tree_id",
-            "org_node__lft",
-            "org_node__rght",
-            "grid_id",
-            "department_id",
-        )
-    )
-    for role, node_id, kind, tree_id, lft, rght, grid_id, department_id in grants:
-        if node_id is not None:
-            result.node_grants.append(NodeGrant(role, node_id, kind, tree_id, lft, rght))
-        elif grid_id is not None:
-            result.grid_grants.setdefault(role, set()).add(grid_id)
-        elif department_id is not None:
-            result.department_grants.setdefault(role, set()).add(department_id)
-        elif role == Role.SYSTEM_ADMIN:
-            result.global_roles.add(role)
+        result.global_roles.update(_SUPERUSER_ROLES)
+    for loader in _GRANT_LOADERS:
+        for grant in loader(user):
+            result.add(grant)
     user._zhubao_scope = result
     return result
 
@@ -150,219 +206,162 @@ def forget_scope(user) -> None:
         del user._zhubao_scope
 
 
+def _by_role(grants: dict[str, set[int]], action: str) -> frozenset[int]:
+    allowed = _roles_for(action)
+    return frozenset(some_id for role, ids in grants.items() if role in allowed for some_id in ids)
+
+
+def is_global(user, action: str) -> bool:
+    """Whether the user's grants allow ``action`` in every community (a global admin)."""
+    return bool(_user_scope(user).global_roles & _roles_for(action))
+
+
+def nodes_for(user, action: str) -> tuple[NodeGrant, ...]:
+    """The org nodes at which the user holds a role that allows ``action`` (each covers its subtree)."""
+    allowed = _roles_for(action)
+    return tuple(grant for grant in _user_scope(user).node_grants if grant.role in allowed)
+
+
+def grids_for(user, action: str) -> frozenset[int]:
+    """Ids of the grids at which the user holds a role that allows ``action``."""
+    return _by_role(_user_scope(user).grid_grants, action)
+
+
+def departments_for(user, action: str) -> frozenset[int]:
+    """Ids of the departments for which the user holds a role that allows ``action``."""
+    return _by_role(_user_scope(user).department_grants, action)
+
+
+def households_for(user, action: str) -> frozenset[int]:
+    """Ids of households granted to the user one by one (pairings, once a loader yields them)."""
+    return _by_role(_user_scope(user).household_grants, action)
+
+
+def roles_of(user) -> frozenset[str]:
+    """Every role the user holds somewhere (for homes and menus, not for reaching rows)."""
+    return _user_scope(user).roles()
+
+
 def has_action(user, action: str) -> bool:
     """Whether the user holds any grant that allows the action somewhere (for menus and buttons)."""
-    user_grants = user_scope(user)
-    allowed = ACTION_ROLES[action]
-    return bool(user_grants.roles() & allowed)
+    return bool(_user_scope(user).roles() & _roles_for(action))
 
 
-# --- per-model rules ---------------------------------------------------------------------
-# Each rule returns a Q over its model for the user's grants that allow the action, or
-# None for "everything". An empty Q() is never returned: no grant means Q(pk__in=[]).
+# --- helpers for rules ---------------------------------------------------------------------------
+# No grant means NOTHING (never an empty Q(), which would match every row).
 
 NOTHING = Q(pk__in=[])
 
 
-def _any(conditions: list[Q]) -> Q:
+def any_of(conditions: list[Q]) -> Q:
+    """The OR of the conditions; NOTHING when there are none."""
     if not conditions:
         return NOTHING
     combined = conditions[0]
-    for condition in conditions[1:]:
-        combined |= condition
+    for extra in conditions[1:]:
+        combined |= extra
     return combined
 
 
-def _grid_building_ids(grid_ids: set[int]):
-    from grid.models import GridBuilding
-
-    return GridBuilding.objects.filter(grid_id__in=grid_ids, grid__is_active=True).values("building_id")
+def _model(model):
+    return apps.get_model(model) if isinstance(model, str) else model
 
 
-def _org_node_rule(scope_: UserScope, action: str) -> Q | None:
-    if scope_.is_global(action):
-        return None
-    conditions = [
-        Q(tree_id=grant.tree_id, lft__gte=grant.lft, lft__lte=grant.rght) for grant in scope_.nodes_for(action)
-    ]
-    grid_ids = scope_.grids_for(action)
-    if grid_ids:
-        building_ids = _grid_building_ids(grid_ids)
-        conditions.append(Q(id__in=building_ids) | Q(parent_id__in=building_ids))
-    return _any(conditions)
+def _rule_for(model) -> Rule:
+    try:
+        return _RULES[model]
+    except KeyError:
+        raise LookupError(
+            f"core.access has no rule for {model.__name__}; register one in its app's access.py before exposing it."
+        ) from None
 
 
-def _household_rule(scope_: UserScope, action: str) -> Q | None:
-    if scope_.is_global(action):
-        return None
-    conditions = [Q(**{_HOUSEHOLD_COLUMN[grant.kind]: grant.node_id}) for grant in scope_.nodes_for(action)]
-    grid_ids = scope_.grids_for(action)
-    if grid_ids:
-        conditions.append(Q(building_id__in=_grid_building_ids(grid_ids)))
-    return _any(conditions)
+def condition(model, user, action: str) -> Q | None:
+    """The condition ``model``'s registered rule puts on its rows (None: all rows; NOTHING: none)."""
+    rule = _rule_for(_model(model))
+    if _user_scope(user).user_id is None:
+        return NOTHING
+    return rule(user, action)
 
 
-def _grid_rule(scope_: UserScope, action: str) -> Q | None:
-    from grid.models import GridBuilding
+def via(field_name: str, model) -> Rule:
+    """A rule that reaches rows through a foreign key (``field_name``) to another registered model."""
 
-    if scope_.is_global(action):
-        return None
-    conditions = []
-    for grant in scope_.nodes_for(action):
-        if grant.kind == "community":
-            conditions.append(Q(community_id=grant.node_id))
-        elif grant.kind == "compound":
-            conditions.append(
-                Q(id__in=GridBuilding.objects.filter(building__parent_id=grant.node_id).values("grid_id"))
-            )
-        elif grant.kind == "building":
-            conditions.append(Q(id__in=GridBuilding.objects.filter(building_id=grant.node_id).values("grid_id")))
-    grid_ids = scope_.grids_for(action)
-    if grid_ids:
-        conditions.append(Q(id__in=grid_ids))
-    return _any(conditions)
-
-
-def _grid_post_rule(scope_: UserScope, action: str) -> Q | None:
-    from grid.models import Grid
-
-    grid_rule = _grid_rule(scope_, action)
-    if grid_rule is None:
-        return None
-    return Q(grid_id__in=Grid.objects.filter(grid_rule).values("id"))
-
-
-def _grant_rule(scope_: UserScope, action: str) -> Q | None:
-    """Grants (and so people) placed inside the user's subtrees; always the user's own."""
-    from grid.models import Grid, OrgNode
-
-    if scope_.is_global(action):
-        return None
-    node_rule = _org_node_rule(scope_, action)
-    conditions = [Q(user_id=scope_.user_id)] if scope_.user_id and action in READ_ACTIONS else []
-    if scope_.nodes_for(action) or scope_.grids_for(action):
-        conditions.append(Q(org_node_id__in=OrgNode.objects.filter(node_rule).values("id")))
-        conditions.append(Q(grid_id__in=Grid.objects.filter(_grid_rule(scope_, action)).values("id")))
-    return _any(conditions)
-
-
-def _user_rule(scope_: UserScope, action: str) -> Q | None:
-    from accounts.models import RoleGrant
-
-    grant_rule = _grant_rule(scope_, action)
-    if grant_rule is None:
-        return None
-    conditions = [Q(id=scope_.user_id)] if scope_.user_id and action in READ_ACTIONS else []
-    if scope_.nodes_for(action) or scope_.grids_for(action):
-        conditions.append(Q(id__in=RoleGrant.objects.active().filter(grant_rule).values("user_id")))
-    return _any(conditions)
-
-
-def _own_rows_rule(owner_field: str):
-    def rule(scope_: UserScope, action: str) -> Q | None:
-        if scope_.is_global(action):
+    def rule(user, action: str) -> Q | None:
+        target = _model(model)
+        inner = condition(target, user, action)
+        if inner is None:
             return None
-        if scope_.user_id is None:
-            return NOTHING
-        return Q(**{owner_field: scope_.user_id})
+        return Q(**{f"{field_name}__in": target._default_manager.filter(inner).values("pk")})
 
     return rule
 
 
-def _global_only_rule(scope_: UserScope, action: str) -> Q | None:
-    return None if scope_.is_global(action) else NOTHING
+def global_only_rule(user, action: str) -> Q | None:
+    """Every row for a global grant of the action, nothing otherwise (audit log, reference data)."""
+    return None if is_global(user, action) else NOTHING
 
 
-def _work_team_rule(scope_: UserScope, action: str) -> Q | None:
-    from grid.models import OrgNode
+def own_rows_rule(owner_field: str) -> Rule:
+    """Rows the user owns (``owner_field`` names the user), all of them for a global grant."""
 
-    node_rule = _org_node_rule(scope_, action)
-    if node_rule is None:
-        return None
-    return Q(community_id__in=OrgNode.objects.filter(node_rule).values("id"))
+    def rule(user, action: str) -> Q | None:
+        if is_global(user, action):
+            return None
+        return Q(**{owner_field: user.pk})
 
-
-def _work_group_rule(scope_: UserScope, action: str) -> Q | None:
-    from grid.models import OrgNode
-
-    node_rule = _org_node_rule(scope_, action)
-    if node_rule is None:
-        return None
-    visible_nodes = OrgNode.objects.filter(node_rule).values("id")
-    return Q(compound_id__in=visible_nodes) | Q(team__community_id__in=visible_nodes)
+    return rule
 
 
-def _department_rule(scope_: UserScope, action: str) -> Q | None:
-    """Departments are reference data (no personal data): readable with any grant, written by global admins."""
-    if scope_.is_global(action):
-        return None
-    if action in READ_ACTIONS and scope_.roles():
-        return Q(is_active=True)
-    return NOTHING
+def stamped_fact_rule(
+    *,
+    community: str | None = "community_id",
+    compound: str | None = "compound_id",
+    building: str | None = "building_id",
+    hub: str | None = "hub_id",
+    household: str | None = None,
+) -> Rule:
+    """The rule of a fact stamped with the ids of the nodes it hangs under (households, visits, issues …).
+
+    Each argument names the column that holds the id of a node of that kind (None: the fact
+    has none, so a grant at such a node reaches none of it). A grant at a node covers the
+    facts stamped with that node's id; a grid grant the facts of the grid's buildings; a
+    household grant (pairings) the facts whose ``household`` column names that household.
+    """
+    columns = {"community": community, "compound": compound, "building": building, "hub": hub}
+
+    def rule(user, action: str) -> Q | None:
+        if is_global(user, action):
+            return None
+        conditions = [
+            Q(**{columns[grant.kind]: grant.node_id}) for grant in nodes_for(user, action) if columns.get(grant.kind)
+        ]
+        grid_ids = grids_for(user, action)
+        if grid_ids and building and _GRID_BUILDINGS:
+            conditions.append(Q(**{f"{building}__in": _GRID_BUILDINGS[0](grid_ids)}))
+        household_ids = households_for(user, action) if household else frozenset()
+        if household_ids:
+            conditions.append(Q(**{f"{household}__in": sorted(household_ids)}))
+        return any_of(conditions)
+
+    return rule
 
 
-def _rules():
-    from accounts.models import Department, RoleGrant, User
-    from core.models import AuditEvent
-    from grid.models import Grid, GridBuilding, GridPost, Household, ImportJob, OrgNode, OrgNodeMove
-    from liaison.models import WorkGroup, WorkTeam
-
-    def via(prefix: str, rule):
-        """Apply another model's rule through a foreign key."""
-
-        def wrapped(scope_: UserScope, action: str) -> Q | None:
-            inner = rule(scope_, action)
-            if inner is None:
-                return None
-            return Q(**{f"{prefix}__in": _RULE_MODELS[rule].objects.filter(inner).values("id")})
-
-        return wrapped
-
-    _RULE_MODELS.update({_org_node_rule: OrgNode, _grid_rule: Grid, _household_rule: Household})
-    return {
-        OrgNode: _org_node_rule,
-        Household: _household_rule,
-        Grid: _grid_rule,
-        GridPost: _grid_post_rule,
-        GridBuilding: via("grid_id", _grid_rule),
-        OrgNodeMove: via("node_id", _org_node_rule),
-        RoleGrant: _grant_rule,
-        User: _user_rule,
-        ImportJob: _own_rows_rule("created_by_id"),
-        AuditEvent: _global_only_rule,
-        Department: _department_rule,
-        WorkTeam: _work_team_rule,
-        WorkGroup: _work_group_rule,
-    }
-
-
-_RULE_MODELS: dict = {}
-_RULES_CACHE: dict = {}
-
-
-def _rule_for(model):
-    if not _RULES_CACHE:
-        _RULES_CACHE.update(_rules())
-    try:
-        return _RULES_CACHE[model]
-    except KeyError:
-        raise LookupError(f"core.access has no rule for {model.__name__}; add one before exposing it.") from None
+# --- the ways in ---------------------------------------------------------------------------------
 
 
 def scope(queryset: QuerySet, user, action: str = Action.VIEW) -> QuerySet:
     """The rows of ``queryset`` the user may reach for ``action``; none when no grant allows it."""
-    if action not in ACTION_ROLES:
-        raise ValueError(f"Unknown action {action!r}")
+    _roles_for(action)
     rule = _rule_for(queryset.model)
-    user_grants = user_scope(user)
-    if user_grants.user_id is None:
+    if _user_scope(user).user_id is None:
         return queryset.none()
-    condition = rule(user_grants, action)
-    if condition is None:
+    rows = rule(user, action)
+    if rows is None:
         return queryset
-    if condition is NOTHING:
+    if rows is NOTHING:
         return queryset.none()
-    return queryset.filter(condition)
+    return queryset.filter(rows)
 
 
 def get_in_scope_or_404(queryset: QuerySet, user, action: str = Action.VIEW, **lookup):

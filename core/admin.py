@@ -14,7 +14,7 @@
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
-from core.access import Action, scope, user_scope
+from core.access import Action, is_global, scope
 from core.admin_site import may_use_admin
 from core.errors import ZhubaoError
 
@@ -23,7 +23,7 @@ from .models import AuditEvent, Heartbeat
 
 def global_only(queryset, user, action: str = Action.MANAGE_TREE):
     """For models without a rule in core.access: everything for a global admin, nothing otherwise."""
-    return queryset if user_scope(user).is_global(action) else queryset.none()
+    return queryset if is_global(user, action) else queryset.none()
 
 
 def adopt(target, saved) -> None:

@@ -18,7 +18,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 
-from .access import forget_scope, has_action, scope, user_scope
+from .access import forget_scope, has_action, is_global, scope
 
 # Sent by HTML forms (the browsable API), not part of any payload.
 _FORM_FIELDS = {"csrfmiddlewaretoken"}
@@ -46,7 +46,7 @@ def acts_everywhere(user, action: str) -> bool:
     For the few decisions that have no row to scope: creating a new community, granting
     the global admin role, picking a department.
     """
-    return user_scope(user).is_global(action)
+    return is_global(user, action)
 
 
 class ScopedActionPermission(permissions.IsAuthenticated):

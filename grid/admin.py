@@ -38,7 +38,7 @@ from .models import (
     OrgNodeMove,
     Tag,
 )
-from .selectors import org_node_move_preview
+from .selectors import grid_post_holder_choices, org_node_move_preview
 
 
 class SkipModelCleanOnErrorsMixin:
@@ -508,10 +508,8 @@ class GridPostInline(ScopedAdminMixin, admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "holder":
-            from accounts.admin import managed_users
-
-            # Filling a post gives a grant: only to people the admin manages wholly.
-            kwargs["queryset"] = managed_users(request.user)
+            # Filling a post gives a grant: only to people the admin may give it to.
+            kwargs["queryset"] = grid_post_holder_choices(user=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

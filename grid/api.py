@@ -5,7 +5,6 @@ payload's shape, call one service of grid.services, answer with the read seriali
 No DELETE anywhere: nodes are deactivated, households move out, grids are deactivated.
 """
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
@@ -35,7 +34,6 @@ from .serializers import (
 )
 from .services import (
     grid_create,
-    grid_set_buildings,
     grid_set_colour,
     grid_update,
     household_create,
@@ -215,12 +213,7 @@ class GridViewSet(ScopedListRetrieveViewSet):
         grid = self.get_object()
         data = self.payload(GridWriteSerializer, instance=grid, partial=True)
         data.pop("community", None)
-        buildings = data.pop("buildings", None)
-        # Two services, one answer: both or neither.
-        with transaction.atomic():
-            grid = grid_update(actor=request.user, grid=grid, **data)
-            if buildings is not None:
-                grid = grid_set_buildings(actor=request.user, grid=grid, buildings=buildings)
+        grid = grid_update(actor=request.user, grid=grid, **data)  # with its buildings when they are sent
         return self.answer(grid)
 
     @action(detail=True, methods=["post"])

@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from core.access import Action, has_action, scope, user_scope
+from core.access import Action, has_action, is_global, scope
 from core.masking import mask_id_number, mask_phone
 from core.models import AuditEvent
 from core.services import audit_record
@@ -93,7 +93,7 @@ def _may_reveal_expression(user):
     decided in the database for the whole queryset."""
     if not has_action(user, Action.REVEAL_PERSONAL_DATA):
         return Value(False, output_field=BooleanField())
-    if user_scope(user).is_global(Action.REVEAL_PERSONAL_DATA):
+    if is_global(user, Action.REVEAL_PERSONAL_DATA):
         return Value(True, output_field=BooleanField())
     revealable = scope(Household.objects.all(), user, Action.REVEAL_PERSONAL_DATA).values("pk")
     return ExpressionWrapper(Q(pk__in=revealable), output_field=BooleanField())

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
+from accounts.access import managed_users
 from accounts.models import RoleGrant, User
-from core.access import Action, get_in_scope_or_404, scope, user_scope
+from core.access import Action, get_in_scope_or_404, is_global, scope
 
 from .models import (
     CHILD_KIND,
@@ -112,7 +113,7 @@ def org_tree_roots(*, user) -> QuerySet:
 def _top_most(user) -> QuerySet:
     """Visible nodes whose parent the user cannot see (for a global role simply the communities)."""
     visible = org_node_visible(user=user)
-    if user_scope(user).is_global(Action.VIEW):
+    if is_global(user, Action.VIEW):
         return visible.filter(parent__isnull=True)
     return visible.filter(Q(parent__isnull=True) | ~Q(parent_id__in=visible.values("id")))
 
@@ -374,7 +375,7 @@ def with_visible_holders(queryset: QuerySet, *, user) -> QuerySet:
     A post's holder is a person; their name is shown only to users whose VIEW_PEOPLE scope
     covers them (a cadre sees "filled" or "vacant", and their own name). One EXISTS subquery.
     """
-    if user_scope(user).is_global(Action.VIEW_PEOPLE):
+    if is_global(user, Action.VIEW_PEOPLE):
         return queryset.annotate(holder_visible=Value(True))
     people = scope(User.objects.filter(pk=OuterRef("holder_id")), user, Action.VIEW_PEOPLE)
     return queryset.annotate(holder_visible=Exists(people))
@@ -396,5 +397,7 @@ def grid_building_choices(*, user, grid: Grid) -> QuerySet:
 
 
 def grid_post_holder_choices(*, user) -> QuerySet:
-    """People the user may see and choose as the holder of a grid post."""
-    return scope(User.objects.filter(is_active=True), user, Action.VIEW_PEOPLE).order_by("full_name", "username")
+    """People the user may make the holder of a grid post: those they may give the grid-worker
+    grant to (accounts' people policy: working wholly inside the user's part, for MANAGE_GRID)."""
+    people = managed_users(user, User.objects.filter(is_active=True), action=Action.MANAGE_GRID)
+    return people.order_by("full_name", "username")

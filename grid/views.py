@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from core.access import Action, can, get_in_scope_or_404, has_action, user_scope
+from core.access import Action, can, get_in_scope_or_404, has_action, is_global
 from core.errors import ErrorCode, ZhubaoError
 from core.models import AuditEvent
 from core.services import audit_record
@@ -65,7 +65,7 @@ def tree(request):
         "grid/tree.html",
         {
             "nodes": selectors.org_tree_roots(user=request.user),
-            "can_create_community": user_scope(request.user).is_global(Action.MANAGE_TREE),
+            "can_create_community": is_global(request.user, Action.MANAGE_TREE),
         },
     )
 
@@ -136,7 +136,7 @@ def node_add_child(request, pk):
 
 @login_required
 def community_create(request):
-    if not user_scope(request.user).is_global(Action.MANAGE_TREE):
+    if not is_global(request.user, Action.MANAGE_TREE):
         raise Http404
     form = OrgNodeNameForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

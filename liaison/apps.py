@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class LiaisonConfig(AppConfig):
     name = "liaison"
     verbose_name = _("Liaison work")
+
+    def ready(self):
+        from . import access
+
+        access.register()

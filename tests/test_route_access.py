@@ -346,6 +346,48 @@ def test_public_routes_show_no_personal_data(world, client, name):
         assert not _leaks(response, secrets)
 
 
+# --- The two leaks of issue 5, walked as the routes they came through ------------------------------
+
+
+def test_a_community_admin_cannot_grant_through_the_api_to_someone_who_also_works_elsewhere(world, client):
+    """Defect 1: the API gave a grant (201) that the Django admin refused."""
+    from accounts.models import Role
+    from tests.factories import UserFactory, grant
+
+    local_admin = UserFactory(username="localadmin")
+    grant(local_admin, Role.SYSTEM_ADMIN, node=world.community)
+    grant(world.users.cadre1, Role.CADRE, node=world.other_building)
+    before = _snapshot()
+    url = reverse("api:user-grants", kwargs={"pk": world.users.cadre1.pk})
+    response = _client(client, local_admin).post(
+        url, data={"role": "cadre", "org_node": world.building2.pk}, content_type="application/json"
+    )
+    assert response.status_code == 403, response.content
+    assert response.json()["code"] == "permission_denied"
+    assert _snapshot() == before
+
+
+def test_a_replaced_grid_post_holder_loses_the_grids_households_through_the_portal(world, client):
+    """Defect 2: "change holder" left the former holder's grid-worker grant active."""
+    from accounts.models import Role
+    from tests.factories import UserFactory, grant
+
+    former = UserFactory(username="formerholder")
+    grant(former, Role.CADRE, node=world.building2)  # works in the community, not in grid1's building
+    household_url = reverse("grid:household-detail", kwargs={"pk": world.household1.pk})
+    fill_url = reverse("grid:grid-post-fill", kwargs={"pk": world.post1.pk})
+    staff = _client(client, world.users.staff)
+    assert staff.post(fill_url, {"holder": former.pk}).status_code == 302
+    assert _client(client, former).get(household_url).status_code == 200
+
+    staff = _client(client, world.users.staff)
+    assert staff.post(fill_url, {"holder": world.users.cadre2.pk}).status_code == 302
+    response = _client(client, former).get(household_url)
+    assert response.status_code == 404
+    assert not _leaks(response, _secrets([world.household1]))
+    assert not RoleGrant.objects.active().filter(user=former, grid=world.grid1).exists()
+
+
 # --- Hostile input: never a server error ---------------------------------------------------------
 
 HUGE = "99999999999999999999"  # above 2**63 - 1: overflows SQLite's integers and PostgreSQL's bigint

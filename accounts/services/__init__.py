@@ -1,10 +1,10 @@
 """Writes for people, departments and role grants (a package, STYLE.md §1).
 
 ``people`` creates and changes accounts (and their passwords); ``grants`` gives and revokes
-roles at places. Callers import from ``accounts.services``.
+roles at places (and creates a person with a first grant). Callers import from ``accounts.services``.
 """
 
-from .grants import role_grant_add, role_grant_revoke
+from .grants import role_grant_add, role_grant_revoke, user_create_with_grant
 from .people import department_create, user_create
 
-__all__ = ["department_create", "role_grant_add", "role_grant_revoke", "user_create"]
+__all__ = ["department_create", "role_grant_add", "role_grant_revoke", "user_create", "user_create_with_grant"]

@@ -1,44 +1,37 @@
-"""Writes for role grants: who holds which role at which place."""
+"""Writes for role grants: who holds which role at which place.
+
+Who may give or revoke which grant is accounts' people policy in the access module
+(``accounts.access.grant_refusal``); these services enforce it whatever face calls them, so
+the admin, the portal, the API and the import all refuse the same grants.
+"""
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.access import Action, forget_scope, is_global
 from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.models import AuditEvent
 from core.services import audit_record
 
-from ..models import Role, RoleGrant, User
+from ..access import grant_refusal, grant_revoke_refusal
+from ..models import RoleGrant, User
+from .people import user_create
 
 
-def _check_actor_may_grant(*, actor, role: str, org_node, grid, department) -> None:
-    """Refuse a grant the actor could not hold power over (no escalation, even past a careless caller).
-
-    ``actor=None`` is the system itself (demo data, imports run by a global admin, tests).
-    A global admin may grant anything. Otherwise: a place-less or department grant, or a
-    system-admin grant, needs a global admin; a node must lie in the actor's MANAGE_PEOPLE
-    scope; a grid in their MANAGE_GRID scope (community staff fill grid posts).
-    """
-    if actor is None:
-        return
-    from core.access import Action, scope, user_scope
-    from grid.models import Grid, OrgNode
-
-    if user_scope(actor).is_global(Action.MANAGE_PEOPLE):
-        return
-    refused = ZhubaoError(ErrorCode.PERMISSION_DENIED, _("You may not give this role at this place."), status_code=403)
-    if role == Role.SYSTEM_ADMIN or department is not None or (org_node is None and grid is None):
-        raise refused
-    if org_node is not None and not scope(OrgNode.objects.filter(pk=org_node.pk), actor, Action.MANAGE_PEOPLE).exists():
-        raise refused
-    if grid is not None and not scope(Grid.objects.filter(pk=grid.pk), actor, Action.MANAGE_GRID).exists():
-        raise refused
+def _refuse(message: str | None) -> None:
+    if message:
+        raise ZhubaoError(ErrorCode.PERMISSION_DENIED, message, status_code=403)
 
 
 @transaction.atomic
 def role_grant_add(*, actor, user: User, role: str, org_node=None, grid=None, department=None) -> RoleGrant:
-    """Give a role at a place. Granting the same role at the same place twice returns the first grant."""
-    _check_actor_may_grant(actor=actor, role=role, org_node=org_node, grid=grid, department=department)
+    """Give a role at a place. Granting the same role at the same place twice returns the first grant.
+
+    ``actor=None`` is the system itself (demo data, tests). Anyone else is held to
+    ``grant_refusal``: no escalation, and only to people who work wholly inside the actor's part.
+    """
+    _refuse(grant_refusal(actor, user=user, role=role, org_node=org_node, grid=grid, department=department))
     existing = RoleGrant.objects.active().filter(
         user=user, role=role, org_node=org_node, grid=grid, department=department
     )
@@ -57,24 +50,49 @@ def role_grant_add(*, actor, user: User, role: str, org_node=None, grid=None, de
         raise ZhubaoError(ErrorCode.NODE_INACTIVE, _("You cannot grant a role at a deactivated node."))
     grant.save()
     audit_record(user=actor, action=AuditEvent.Action.GRANT_CHANGED, obj=grant, detail={"op": "add", "role": role})
-    _forget(user)
+    forget_scope(user)
     return grant
 
 
 @transaction.atomic
 def role_grant_revoke(*, actor, grant: RoleGrant) -> RoleGrant:
-    _check_actor_may_grant(
-        actor=actor, role=grant.role, org_node=grant.org_node, grid=grant.grid, department=grant.department
-    )
+    """Revoke a grant (never deleted, so who could see what stays on record): the same rule as giving it."""
+    _refuse(grant_revoke_refusal(actor, grant=grant))
     if grant.revoked_at is None:
         grant.revoked_at = timezone.now()
         grant.save(update_fields=["revoked_at"])
         audit_record(user=actor, action=AuditEvent.Action.GRANT_CHANGED, obj=grant, detail={"op": "revoke"})
-    _forget(grant.user)
+    forget_scope(grant.user)
     return grant
 
 
-def _forget(user) -> None:
-    from core.access import forget_scope
+@transaction.atomic
+def user_create_with_grant(
+    *,
+    actor,
+    username: str,
+    password: str | None,
+    full_name: str = "",
+    phone: str = "",
+    grant: dict | None = None,
+) -> User:
+    """A new person and their first role grant, or neither.
 
-    forget_scope(user)
+    ``grant`` holds ``role`` and one of ``org_node`` / ``grid`` / ``department``. Only an
+    admin of every community may create a person without one: anyone else's new person
+    starts inside their part of the organisation.
+    """
+    if grant is None and actor is not None and not is_global(actor, Action.MANAGE_PEOPLE):
+        message = _("Give the new person a role at a place you manage.")
+        raise ZhubaoError(ErrorCode.PERMISSION_DENIED, message, {"grant": [message]}, status_code=403)
+    user = user_create(actor=actor, username=username, password=password, full_name=full_name, phone=phone)
+    if grant is not None:
+        role_grant_add(
+            actor=actor,
+            user=user,
+            role=grant["role"],
+            org_node=grant.get("org_node"),
+            grid=grant.get("grid"),
+            department=grant.get("department"),
+        )
+    return user

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 
-from core.access import Action, scope, user_scope
+from core.access import Action, is_global, scope
 from core.masking import is_masked
 
 from ..models import (
@@ -203,7 +203,7 @@ class WorkbookValidator:
         self.existing: dict[Path, ExistingNode] = {}
         self.sheet_paths: dict[Path, int] = {}  # every path the tree sheet names (and its prefixes)
         self.in_scope: set[int] = set()
-        self.is_global = user_scope(actor).is_global(Action.IMPORT)
+        self.is_global = is_global(actor, Action.IMPORT)
         self._verdicts: dict[Path, tuple | None] = {}
         self._counted = 0
         self._grids: dict[tuple[int, str], tuple] | None = None  # (community id, code) → stored grid

@@ -46,7 +46,8 @@ def grid_create(*, actor, community: OrgNode, name: str, code: str, buildings: I
 
 
 @transaction.atomic
-def grid_update(*, actor, grid: Grid, **data) -> Grid:
+def grid_update(*, actor, grid: Grid, buildings: Iterable[OrgNode] | None = None, **data) -> Grid:
+    """Change a grid's name, code or active flag and, when ``buildings`` is given, make them its buildings."""
     allowed = {"name", "code", "is_active"}
     for name, value in data.items():
         if name not in allowed:
@@ -54,6 +55,8 @@ def grid_update(*, actor, grid: Grid, **data) -> Grid:
         setattr(grid, name, value.strip() if isinstance(value, str) else value)
     full_clean_or_raise(grid)
     grid.save()
+    if buildings is not None:
+        grid_set_buildings(actor=actor, grid=grid, buildings=buildings)
     return grid
 
 
@@ -92,10 +95,22 @@ def grid_post_create(*, actor, grid: Grid, post_type: str, title: str, holder=No
 
 @transaction.atomic
 def grid_post_fill(*, actor, post: GridPost, holder) -> GridPost:
-    """Put a person in a post and give them the grid-worker grant for that grid."""
+    """Put a person in a post and give them the grid-worker grant for that grid.
+
+    Keeps the invariant: a grid-worker grant exists exactly while its person holds a post of
+    that grid. A held post is vacated first (the former holder loses the grant unless they
+    hold another post of the grid); filling it again with its holder changes nothing.
+    """
     from accounts.models import Role
     from accounts.services import role_grant_add
 
+    # The post as it is now, locked: a stale form must not leave a former holder's grant behind.
+    current_holder_id = GridPost.objects.select_for_update().filter(pk=post.pk).values_list("holder_id", flat=True)
+    post.holder_id = current_holder_id.get()
+    if post.holder_id == holder.pk:
+        return post
+    if post.holder_id is not None:
+        grid_post_vacate(actor=actor, post=post)
     post.holder = holder
     full_clean_or_raise(post)
     post.save(update_fields=["holder", "updated_at"])

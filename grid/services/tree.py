@@ -37,9 +37,9 @@ def _check_actor_is_global_admin(actor) -> None:
     """A new community (a new tree) is a city-wide act: only an admin of every community, or the system."""
     if actor is None:
         return
-    from core.access import Action, user_scope
+    from core.access import Action, is_global
 
-    if not user_scope(actor).is_global(Action.MANAGE_TREE):
+    if not is_global(actor, Action.MANAGE_TREE):
         raise ZhubaoError(
             ErrorCode.PERMISSION_DENIED,
             _("Only a system admin of every community may add a community."),

@@ -183,6 +183,42 @@ def test_an_admin_of_one_community_grants_only_inside_it(org, api):
     assert org.users.cadre1.grants.count() == 1
 
 
+def test_an_admin_of_one_community_cannot_grant_to_someone_who_also_works_in_another(org, api):
+    """Issue 5, defect 1: the API answered 201 where the Django admin refused. The person is in the
+    admin's scope (so not a 404): 403 permission_denied with the admin's message, in Chinese."""
+    local_admin = UserFactory(username="localadmin")
+    grant(local_admin, Role.SYSTEM_ADMIN, node=org.community)
+    grant(org.users.cadre1, Role.CADRE, node=org.other_building)
+    client = api(local_admin)
+    before = RoleGrant.objects.count()
+    response = client.post(
+        detail(org.users.cadre1, "grants/"),
+        {"role": "cadre", "org_node": org.building2.pk},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert response.status_code == 403, response.content
+    assert response.json()["code"] == "permission_denied"
+    assert response.json()["message"] == "您只能为完全在您管辖范围内工作的人员授予角色。"
+    inside = org.users.cadre1.grants.get(org_node=org.building1)
+    assert client.post(detail(org.users.cadre1, f"grants/{inside.pk}/revoke/")).status_code == 403
+    assert RoleGrant.objects.count() == before
+    assert RoleGrant.objects.get(pk=inside.pk).revoked_at is None
+
+
+def test_an_admin_of_one_community_creates_a_person_with_a_first_grant_inside_it(org, api):
+    local_admin = UserFactory(username="localadmin")
+    grant(local_admin, Role.SYSTEM_ADMIN, node=org.community)
+    payload = {
+        "username": "newcadre",
+        "password": "Lianxi-2026-beiyuan",
+        "grant": {"role": "cadre", "org_node": org.building2.pk},
+    }
+    response = api(local_admin).post(LIST, payload, format="json")
+    assert response.status_code == 201, response.content
+    assert User.objects.get(username="newcadre").grants.get().org_node_id == org.building2.pk
+
+
 @pytest.mark.parametrize("username", ["staff", "leader", "cadre1", "cadre2", "nobody"])
 def test_grant_writes_by_anyone_but_an_admin_are_404(org, api, username):
     user = getattr(org.users, username)

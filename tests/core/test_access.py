@@ -1,6 +1,7 @@
 """The access module: what each role sees, and that it fails closed."""
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 
 from accounts.models import RoleGrant, User
@@ -132,3 +133,128 @@ def test_departments_are_readable_with_any_grant_and_writable_by_global_admins(o
     assert visible(Department, org.users.nobody) == set()
     assert visible(Department, org.users.staff, Action.MANAGE_PEOPLE) == set()
     assert visible(Department, org.users.admin, Action.MANAGE_PEOPLE) == {org.department.pk}
+
+
+# --- registration: each app registers its rules and actions, core knows none -----------------
+
+
+@pytest.fixture
+def registry(monkeypatch):
+    """The access registries as they are, restored after the test (rules a test registers go away)."""
+    from core import access
+
+    monkeypatch.setattr(access, "_RULES", dict(access._RULES))
+    monkeypatch.setattr(access, "ACTION_ROLES", dict(access.ACTION_ROLES))
+    monkeypatch.setattr(access, "_GRANT_LOADERS", list(access._GRANT_LOADERS))
+    return access
+
+
+def _proxy_of_household(name: str):
+    """A new model over the households table (a stand-in for the next app's stamped facts)."""
+    meta = type("Meta", (), {"proxy": True, "app_label": "grid"})
+    return type(name, (Household,), {"__module__": __name__, "Meta": meta})
+
+
+def test_a_model_no_app_registered_is_refused_loudly(org, registry):
+    from django.test.utils import isolate_apps
+
+    with isolate_apps("grid"):
+        unregistered = _proxy_of_household("UnregisteredFact")
+        with pytest.raises(LookupError, match="UnregisteredFact"):
+            scope(unregistered.objects.all(), org.users.admin)
+        with pytest.raises(LookupError):
+            get_in_scope_or_404(unregistered.objects.all(), org.users.admin, pk=org.household1.pk)
+
+
+def test_the_rule_an_app_registers_is_the_one_used(org, registry):
+    from django.db.models import Q
+    from django.test.utils import isolate_apps
+
+    calls = []
+
+    def ground_floor_only(user, action):
+        calls.append((user.pk, action))
+        return Q(room__startswith="1") if registry.is_global(user, action) else registry.NOTHING
+
+    with isolate_apps("grid"):
+        fact = _proxy_of_household("GroundFloorFact")
+        registry.register_rule(fact, ground_floor_only)
+        assert set(scope(fact.objects.all(), org.users.admin).values_list("pk", flat=True)) == {org.household1.pk}
+        assert not scope(fact.objects.all(), org.users.staff).exists()
+        assert calls == [(org.users.admin.pk, Action.VIEW), (org.users.staff.pk, Action.VIEW)]
+        # A second, different rule for the same model is a configuration error, not a silent swap.
+        with pytest.raises(ImproperlyConfigured):
+            registry.register_rule(fact, lambda user, action: None)
+
+
+def test_the_stamped_fact_rule_covers_a_new_fact_model_by_its_place_ids(org, registry):
+    from django.test.utils import isolate_apps
+
+    with isolate_apps("grid"):
+        fact = _proxy_of_household("VisitLikeFact")
+        # A fact with no hub column: a grant at a hub would reach none of it.
+        registry.register_rule(fact, registry.stamped_fact_rule(hub=None))
+
+        def seen(user, action=Action.VIEW):
+            return set(scope(fact.objects.all(), user, action).values_list("pk", flat=True))
+
+        assert seen(org.users.staff) == {org.household1.pk, org.household2.pk}  # community_id
+        assert seen(org.users.cadre1) == {org.household1.pk}  # building_id
+        assert seen(org.users.gridworker) == {org.household1.pk}  # the grid's buildings
+        assert seen(org.users.leader, Action.EDIT_HOUSEHOLD) == set()  # the action's roles only
+        assert seen(org.users.admin) == set(Household.objects.values_list("pk", flat=True))
+        assert seen(org.users.nobody) == set() and seen(org.users.dept) == set()
+        assert org.other_household.pk not in seen(org.users.staff)
+
+
+def test_household_grants_from_a_new_loader_reach_stamped_facts(org, registry):
+    """The hook the pairing work fills: a loader yields household grants, the stamped rule reads them."""
+    from accounts.models import Role
+    from core.access import Grant, households_for
+
+    cadre = User.objects.get(pk=org.users.cadre2.pk)
+
+    def pairings(user):
+        return [Grant(Role.CADRE, household_id=org.household1.pk)] if user.pk == cadre.pk else []
+
+    registry.register_grant_loader(pairings)
+    assert households_for(cadre, Action.VIEW) == {org.household1.pk}
+    assert households_for(cadre, Action.MANAGE_TREE) == frozenset()
+
+    def reached(rule):
+        return set(Household.objects.filter(rule(cadre, Action.VIEW)).values_list("pk", flat=True))
+
+    assert reached(registry.stamped_fact_rule(household="id")) == {org.household1.pk, org.household2.pk}
+    # A fact without a household column: the pairings reach none of it, the building grant still does.
+    assert reached(registry.stamped_fact_rule()) == {org.household2.pk}
+
+
+def test_the_public_surface_answers_plain_data(org, registry):
+    from core.access import departments_for, grids_for, is_global, nodes_for, roles_of
+
+    staff = org.users.staff
+    nodes = nodes_for(staff, Action.MANAGE_GRID)
+    assert isinstance(nodes, tuple)
+    assert [(grant.role, grant.node_id, grant.kind) for grant in nodes] == [
+        ("community_staff", org.community.pk, "community")
+    ]
+    assert nodes_for(staff, Action.MANAGE_TREE) == ()
+    assert grids_for(org.users.gridworker, Action.EDIT_HOUSEHOLD) == {org.grid1.pk}
+    assert grids_for(org.users.gridworker, Action.EXPORT) == frozenset()
+    # departments_for beside grids_for: an app that lets department handlers act registers the action.
+    assert departments_for(org.users.dept, Action.VIEW) == frozenset()
+    registry.register_action("handle_dispatched_issue", {"department_handler"})
+    assert departments_for(org.users.dept, "handle_dispatched_issue") == {org.department.pk}
+    assert departments_for(staff, "handle_dispatched_issue") == frozenset()
+    assert roles_of(org.users.dept) == {"department_handler"}
+    assert is_global(org.users.admin, Action.MANAGE_PEOPLE)
+    assert not is_global(staff, Action.VIEW)
+
+
+def test_an_action_is_registered_once_with_its_roles(registry):
+    registry.register_action("sign_off_visit", {"cadre"})
+    registry.register_action("sign_off_visit", {"cadre"})  # the same again is fine
+    with pytest.raises(ImproperlyConfigured):
+        registry.register_action("sign_off_visit", {"cadre", "community_staff"})
+    with pytest.raises(ValueError, match="Unknown action"):
+        scope(Household.objects.all(), None, "no_such_action")

@@ -207,6 +207,57 @@ def test_filling_a_post_grants_grid_worker_and_vacating_revokes_it(org):
     assert not RoleGrant.objects.active().filter(user=worker, grid=org.grid2).exists()
 
 
+# --- a grid-worker grant exists exactly while its person holds a post of that grid (issue 5) ------
+
+
+def _sees(user, household) -> bool:
+    from accounts.models import User
+    from core.access import scope
+
+    return scope(Household.objects.filter(pk=household.pk), User.objects.get(pk=user.pk)).exists()
+
+
+def test_filling_a_held_post_vacates_it_first_so_the_former_holder_loses_the_grid(org):
+    former, successor = UserFactory(), UserFactory()
+    post = grid_post_create(actor=None, grid=org.grid2, post_type="A", title="专职网格员", holder=former)
+    assert _sees(former, org.household2)
+    grid_post_fill(actor=org.users.staff, post=post, holder=successor)
+    assert not RoleGrant.objects.active().filter(user=former, role=Role.GRID_WORKER, grid=org.grid2).exists()
+    assert not _sees(former, org.household2)
+    assert _sees(successor, org.household2)
+    post.refresh_from_db()
+    assert post.holder == successor
+
+
+def test_filling_a_post_from_a_stale_copy_still_vacates_the_holder_of_record(org):
+    former, successor = UserFactory(), UserFactory()
+    stale = grid_post_create(actor=None, grid=org.grid2, post_type="A", title="专职网格员")
+    grid_post_fill(actor=None, post=type(stale).objects.get(pk=stale.pk), holder=former)
+    assert stale.holder_id is None  # the caller's copy does not know about the former holder
+    grid_post_fill(actor=None, post=stale, holder=successor)
+    assert not _sees(former, org.household2)
+
+
+def test_refilling_a_post_with_its_holder_changes_nothing(org):
+    holder = UserFactory()
+    post = grid_post_create(actor=None, grid=org.grid2, post_type="A", title="专职网格员", holder=holder)
+    grants = list(RoleGrant.objects.filter(user=holder).values_list("pk", "revoked_at"))
+    events = AuditEvent.objects.count()
+    grid_post_fill(actor=org.users.staff, post=post, holder=holder)
+    assert list(RoleGrant.objects.filter(user=holder).values_list("pk", "revoked_at")) == grants
+    assert AuditEvent.objects.count() == events
+    assert _sees(holder, org.household2)
+
+
+def test_a_replaced_holder_who_holds_another_post_of_the_grid_keeps_its_grant(org):
+    former, successor = UserFactory(), UserFactory()
+    first = grid_post_create(actor=None, grid=org.grid2, post_type="A", title="专职网格员", holder=former)
+    grid_post_create(actor=None, grid=org.grid2, post_type="B", title="兼职网格员", holder=former)
+    grid_post_fill(actor=None, post=first, holder=successor)
+    assert _sees(former, org.household2)
+    assert RoleGrant.objects.active().filter(user=former, role=Role.GRID_WORKER, grid=org.grid2).count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
 def test_concurrent_new_communities_get_distinct_trees():

@@ -1,0 +1,201 @@
+"""accounts' part of the access module: roles, where grants come from, people's rules, and
+who may manage whom.
+
+Imported by ``AccountsConfig.ready()``. It gives core (which knows no app) the role grants
+as plain data, the roles of the generic actions, and the rules of RoleGrant, User and
+Department. The people policy below is the one rule for managing people that every face
+uses — the admin, the portal, the API, the post-holder pickers — and that
+``role_grant_add`` / ``role_grant_revoke`` enforce whatever calls them.
+"""
+
+from collections.abc import Iterator
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
+
+from core.access import (
+    NOTHING,
+    Action,
+    Grant,
+    NodeGrant,
+    any_of,
+    can,
+    grids_for,
+    has_action,
+    is_global,
+    nodes_for,
+    register_action,
+    register_grant_loader,
+    register_rule,
+    register_superuser_roles,
+    roles_of,
+    scope,
+    via,
+)
+
+from .models import Department, Role, RoleGrant, User
+
+ALL_ROLES = frozenset(Role.values)
+# Every role that works in the org tree (a department handler acts for a department instead).
+TREE_ROLES = ALL_ROLES - {Role.DEPARTMENT_HANDLER}
+
+# Actions that only read: a user may always read their own account and grants.
+READ_ACTIONS = frozenset({Action.VIEW, Action.VIEW_PEOPLE})
+
+
+def register() -> None:
+    register_superuser_roles({Role.SYSTEM_ADMIN})
+    register_grant_loader(role_grants)
+    register_action(Action.VIEW, TREE_ROLES)
+    register_action(
+        Action.VIEW_PEOPLE, {Role.SYSTEM_ADMIN, Role.BUREAU_LEADER, Role.WORK_GROUP_LEADER, Role.COMMUNITY_STAFF}
+    )
+    register_action(Action.MANAGE_PEOPLE, {Role.SYSTEM_ADMIN})
+    register_rule(RoleGrant, grant_rule)
+    register_rule(User, user_rule)
+    register_rule(Department, department_rule)
+
+
+# --- where grants come from ------------------------------------------------------------------
+
+
+def role_grants(user) -> Iterator[Grant]:
+    """The user's active role grants at active places, as core's plain data (one query)."""
+    rows = (
+        RoleGrant.objects.active()
+        .filter(user_id=user.pk)
+        .filter(Q(org_node__isnull=True) | Q(org_node__is_active=True))
+        .filter(Q(grid__isnull=True) | Q(grid__is_active=True))
+        .values_list(
+            "role",
+            "org_node_id",
+            "org_node__kind",
+            "org_node__tree_id",
+            "org_node__lft",
+            "org_node__rght",
+            "grid_id",
+            "department_id",
+        )
+    )
+    for role, node_id, kind, tree_id, lft, rght, grid_id, department_id in rows:
+        if node_id is not None:
+            yield Grant(role, node=NodeGrant(role, node_id, kind, tree_id, lft, rght))
+        elif grid_id is not None:
+            yield Grant(role, grid_id=grid_id)
+        elif department_id is not None:
+            yield Grant(role, department_id=department_id)
+        elif role == Role.SYSTEM_ADMIN:
+            yield Grant(role)  # a system admin grant without a place: every community
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def grant_rule(user, action: str) -> Q | None:
+    """Grants (and so people) placed inside the user's subtrees and grids; always the user's own to read."""
+    if is_global(user, action):
+        return None
+    conditions = [Q(user_id=user.pk)] if action in READ_ACTIONS else []
+    if nodes_for(user, action) or grids_for(user, action):
+        conditions.append(via("org_node_id", "grid.OrgNode")(user, action))
+        conditions.append(via("grid_id", "grid.Grid")(user, action))
+    return any_of(conditions)
+
+
+def user_rule(user, action: str) -> Q | None:
+    """People with an active grant the user may reach; always the user themselves to read."""
+    grants = grant_rule(user, action)
+    if grants is None:
+        return None
+    conditions = [Q(id=user.pk)] if action in READ_ACTIONS else []
+    if nodes_for(user, action) or grids_for(user, action):
+        conditions.append(Q(id__in=RoleGrant.objects.active().filter(grants).values("user_id")))
+    return any_of(conditions)
+
+
+def department_rule(user, action: str) -> Q | None:
+    """Departments are reference data (no personal data): readable with any grant, written by global admins."""
+    if is_global(user, action):
+        return None
+    if action in READ_ACTIONS and roles_of(user):
+        return Q(is_active=True)
+    return NOTHING
+
+
+# --- who may manage whom -----------------------------------------------------------------------
+# An admin whose grant sits at one community manages only people who work wholly inside it:
+# otherwise they could take over (password, fields) or widen (grants) an account that reaches
+# further than they do. Grants without a place, department grants and system-admin grants
+# make someone a global or cross-cutting user, so only a global admin gives them. Community
+# staff give one role: the grid-worker grant at a grid they manage (by filling its posts),
+# to a person who works wholly inside their part (MANAGE_GRID instead of MANAGE_PEOPLE).
+
+GLOBAL_ONLY_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.DEPARTMENT_HANDLER})
+
+
+def is_global_admin(user) -> bool:
+    return is_global(user, Action.MANAGE_PEOPLE)
+
+
+def grant_action(*, role: str, org_node=None, grid=None) -> str:
+    """The action a grant of this role at this place needs: MANAGE_GRID for a grid worker's grid grant."""
+    if role == Role.GRID_WORKER and grid is not None and org_node is None:
+        return Action.MANAGE_GRID
+    return Action.MANAGE_PEOPLE
+
+
+def _grants_outside(actor, action: str) -> QuerySet:
+    return RoleGrant.objects.active().exclude(pk__in=scope(RoleGrant.objects.all(), actor, action).values("pk"))
+
+
+def managed_users(actor, queryset=None, *, action: str = Action.MANAGE_PEOPLE) -> QuerySet:
+    """People the actor may manage and can see (for lists and pickers): for a global admin all;
+    otherwise people (never superusers) with an active grant in the actor's scope and none outside."""
+    queryset = User.objects.all() if queryset is None else queryset
+    users = scope(queryset, actor, action)
+    if is_global(actor, action):
+        return users
+    return users.exclude(is_superuser=True).exclude(pk__in=_grants_outside(actor, action).values("user_id"))
+
+
+def may_manage_user(actor, user, *, action: str = Action.MANAGE_PEOPLE) -> bool:
+    """Whether the actor may change this person or their grants: none of the person's active grants
+    lies outside the actor's scope, and they are not a superuser. A person without any grant reaches
+    nothing, so a first grant inside the actor's part starts them there (a new person)."""
+    if user is None or user.pk is None:
+        return False
+    if is_global(actor, action):
+        return True
+    if not has_action(actor, action) or user.is_superuser:
+        return False
+    return not _grants_outside(actor, action).filter(user_id=user.pk).exists()
+
+
+def grant_refusal(actor, *, user, role: str, org_node=None, grid=None, department=None) -> str | None:
+    """Why the actor may not give (or revoke) this grant, or None when they may. ``actor=None`` is the system."""
+    if actor is None or is_global_admin(actor):
+        return None
+    if role in GLOBAL_ONLY_ROLES or department is not None or (org_node is None and grid is None):
+        return gettext("Only an admin of all communities may give this role or a role without a place.")
+    action = grant_action(role=role, org_node=org_node, grid=grid)
+    if not has_action(actor, action):
+        return gettext("You may not give this role at this place.")
+    if not may_manage_user(actor, user, action=action):
+        return gettext("You may give roles only to people who work wholly inside your part of the organisation.")
+    if org_node is not None and not can(actor, action, org_node):
+        return gettext("This place is outside your part of the organisation.")
+    if grid is not None and not can(actor, action, grid):
+        return gettext("This place is outside your part of the organisation.")
+    return None
+
+
+def grant_revoke_refusal(actor, *, grant: RoleGrant) -> str | None:
+    """Why the actor may not revoke this grant: the same rule as giving it."""
+    return grant_refusal(
+        actor,
+        user=grant.user,
+        role=grant.role,
+        org_node=grant.org_node,
+        grid=grant.grid,
+        department=grant.department,
+    )
