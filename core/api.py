@@ -12,17 +12,20 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularSwaggerView
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from drf_spectacular.views import SpectacularSwaggerSplitView
+from rest_framework import filters, mixins, permissions, serializers, status, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from .access import forget_scope, has_action, is_global, scope
+from .errors import ErrorCode, ZhubaoError
 
 # Sent by HTML forms (the browsable API), not part of any payload.
 _FORM_FIELDS = {"csrfmiddlewaretoken"}
 _UNKNOWN_FIELD = _("This field cannot be set here.")
+_UNKNOWN_PARAMETER = _("This list has no such filter.")
 # For a masked value (138****1234) sent back as if it were the real one.
 MASKED_INPUT = _("This is a masked value. Please enter the full value.")
 # The range of an id (a positive bigint). Anything outside it cannot name a row, and would
@@ -114,6 +117,48 @@ class ScopedViewSetMixin:
         """
         forget_scope(self.request.user)
         return self._first_or_404(self.read_queryset(), pk=pk)
+
+    def filter_queryset(self, queryset):
+        """Filter as DRF does, after refusing query parameters the endpoint does not know.
+
+        A misspelt filter (``?compund=1``) used to be ignored and the answer held everything in
+        scope, which a client could take for the filtered list; now it is a 400 naming it.
+        """
+        unknown = sorted(set(self.request.query_params) - self.known_query_parameters())
+        if unknown:
+            raise ZhubaoError(
+                ErrorCode.INVALID,
+                _("Unknown query parameter: %(names)s.") % {"names": ", ".join(unknown)},
+                fields={name: [str(_UNKNOWN_PARAMETER)] for name in unknown},
+            )
+        return super().filter_queryset(queryset)
+
+    def known_query_parameters(self) -> set[str]:
+        """The query parameters this endpoint reads: its filters, search, ordering, paging, format."""
+        known = {api_settings.URL_FORMAT_OVERRIDE} - {None}
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            for name, filter_ in filterset_class.base_filters.items():
+                known.add(name)
+                # Range-style filters read name_min / name_max (name_after / name_before …).
+                known.update(f"{name}_{suffix}" for suffix in getattr(filter_.field.widget, "suffixes", ()) if suffix)
+        known.update(getattr(self, "filterset_fields", None) or ())
+        backends = tuple(self.filter_backends)
+        if getattr(self, "search_fields", None) and any(issubclass(b, filters.SearchFilter) for b in backends):
+            known.add(api_settings.SEARCH_PARAM)
+        if any(issubclass(backend, filters.OrderingFilter) for backend in backends):
+            known.add(api_settings.ORDERING_PARAM)
+        paginator = self.paginator
+        if paginator is not None:
+            known.update(
+                name
+                for name in (
+                    getattr(paginator, "page_query_param", None),
+                    getattr(paginator, "page_size_query_param", None),
+                )
+                if name
+            )
+        return known
 
     def get_object(self):
         """The object of a detail route, from the scoped queryset of this action (else 404)."""
@@ -264,16 +309,22 @@ class ErrorSerializer(serializers.Serializer):
 WRITE_ERRORS = {400: ErrorSerializer, 404: ErrorSerializer}
 
 
-class LocalSwaggerView(SpectacularSwaggerView):
+class LocalSwaggerView(SpectacularSwaggerSplitView):
     """Swagger UI from drf-spectacular-sidecar's local static files, with no outside call.
 
-    Swagger UI's default ``validatorUrl`` makes the browser fetch a badge from
-    validator.swagger.io (sending it the schema's address); switch it off.
+    Under the Content-Security-Policy (no inline script or style): the split view serves the
+    start-up script from a second request to this view (``?script``), and our template takes the
+    page's inline <style> to static/css/swagger_page.css. Swagger UI's default ``validatorUrl``
+    makes the browser fetch a badge from validator.swagger.io (sending it the schema's address);
+    it is switched off.
     """
+
+    template_name = "api/swagger_ui.html"
 
     @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
-        ui_settings = {**spectacular_settings.SWAGGER_UI_SETTINGS, "validatorUrl": None}
-        response.data["settings"] = self._dump(ui_settings)
+        if "settings" in response.data:  # the start-up script
+            ui_settings = {**spectacular_settings.SWAGGER_UI_SETTINGS, "validatorUrl": None}
+            response.data["settings"] = self._dump(ui_settings)
         return response

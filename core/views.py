@@ -1,13 +1,15 @@
-"""Health check for load balancers, uptime probes and operators: no login, no personal data."""
+"""Pages of the project itself, with no login and no personal data: the health check for load
+balancers, uptime probes and operators, and the favicon browsers ask for at /favicon.ico."""
 
 import logging
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
@@ -84,3 +86,10 @@ def healthz(request):
         "heartbeat": heartbeat,
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@cache_control(max_age=86400, public=True)
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static file (hashed in production)."""
+    return HttpResponseRedirect(static("favicon.ico"))

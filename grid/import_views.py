@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.access import Action, get_in_scope_or_404, has_action
@@ -138,6 +139,7 @@ def template_download(request):
     )
 
 
+@never_cache  # Cache-Control: no-store: the workbook carries personal data; no browser or proxy may keep it
 @login_required
 @require_GET
 def export(request):

@@ -10,6 +10,7 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefet
 from django.db.models.functions import Coalesce
 
 from accounts.access import managed_users
+from accounts.access import managed_users
 from accounts.models import RoleGrant, User
 from core.access import Action, get_in_scope_or_404, is_global, scope
 
@@ -294,6 +295,45 @@ def home_counts(*, user) -> dict:
 def home_places(*, user, limit: int = 8) -> list[OrgNode]:
     """The user's top-most places, for quick links (no counts)."""
     return list(_top_most(user).filter(is_active=True).order_by("tree_id", "lft")[:limit])
+
+
+@dataclass
+class HomeRole:
+    """One role the user holds, for the home page: where they hold it (names), or everywhere."""
+
+    role: str
+    label: str
+    places: list[str]
+    everywhere: bool = False
+
+
+def home_roles(*, user) -> list[HomeRole]:
+    """The user's own active roles, in the order of ``Role``, each with the places it is held at.
+
+    Read through the access module (a user may always read their own grants); a grant at a
+    deactivated node, grid or department is left out, as the access module leaves it out.
+    One query.
+    """
+    from accounts.models import Role
+
+    grants = scope(RoleGrant.objects.active().filter(user_id=user.pk), user, Action.VIEW_PEOPLE).select_related(
+        "org_node", "grid", "department"
+    )
+    by_role: dict[str, HomeRole] = {}
+    for grant in grants.order_by("id"):
+        place = grant.org_node or grant.grid or grant.department
+        if place is not None and not place.is_active:
+            continue
+        entry = by_role.setdefault(grant.role, HomeRole(role=grant.role, label=grant.get_role_display(), places=[]))
+        if place is None:
+            entry.everywhere = True
+        elif place.name not in entry.places:
+            entry.places.append(place.name)
+    if user.is_superuser and Role.SYSTEM_ADMIN not in by_role:
+        by_role[Role.SYSTEM_ADMIN] = HomeRole(
+            role=Role.SYSTEM_ADMIN, label=Role.SYSTEM_ADMIN.label, places=[], everywhere=True
+        )
+    return [by_role[role] for role in Role.values if role in by_role]
 
 
 # --- grids ----------------------------------------------------------------------------------

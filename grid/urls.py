@@ -30,4 +30,5 @@ urlpatterns = [
     path("grids/<int:pk>/posts/new/", views.grid_post_create, name="grid-post-create"),
     path("grids/posts/<int:pk>/fill/", views.grid_post_fill, name="grid-post-fill"),
     path("grids/posts/<int:pk>/vacate/", views.grid_post_vacate, name="grid-post-vacate"),
+    path("grids/posts/<int:pk>/holder-phone/", views.grid_post_holder_phone, name="grid-post-holder-phone"),
 ]

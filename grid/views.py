@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 
 from core.access import Action, can, get_in_scope_or_404, has_action, is_global
 from core.errors import ErrorCode, ZhubaoError
@@ -40,11 +41,12 @@ GRIDS_PER_PAGE = 50
 
 @login_required
 def home(request):
+    """Each role the user holds says what it is for and where; figures for those who work in the tree."""
     user = request.user
+    has_tree_role = has_action(user, Action.VIEW)
     context = {
-        "counts": selectors.home_counts(user=user),
-        "places": selectors.home_places(user=user),
-        "has_tree_role": has_action(user, Action.VIEW),
+        "roles": selectors.home_roles(user=user),
+        "has_tree_role": has_tree_role,
         "can_edit_households": has_action(user, Action.EDIT_HOUSEHOLD),
         "can_manage_grids": has_action(user, Action.MANAGE_GRID),
     }
@@ -410,13 +412,35 @@ def grid_list(request):
 def grid_detail(request, pk):
     user = request.user
     grid = selectors.grid_detail(user=user, pk=pk)
-    context = {
+    return render(request, "grid/grid_detail.html", _grid_detail_context(user, grid))
+
+
+def _grid_detail_context(user, grid: Grid) -> dict:
+    return {
         "grid": grid,
         "buildings": selectors.grid_buildings(user=user, grid=grid),
         "posts": selectors.grid_posts(user=user, grid=grid),
         "can_manage": can(user, Action.MANAGE_GRID, grid),
+        # Every post of the page is on this grid: one check for all their "show full" buttons.
+        "can_reveal": can(user, Action.REVEAL_PERSONAL_DATA, grid),
     }
-    return render(request, "grid/grid_detail.html", context)
+
+
+@never_cache  # the answer carries a full phone number
+@login_required
+def grid_post_holder_phone(request, pk):
+    """The full phone of a post's holder (POST, audited), for users who may reveal personal data on the grid."""
+    post = get_in_scope_or_404(
+        GridPost.objects.select_related("grid", "holder"), request.user, Action.REVEAL_PERSONAL_DATA, pk=pk
+    )
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    phone = services.grid_post_holder_phone_reveal(actor=request.user, post=post, request=request)
+    revealed = {"revealed_post_pk": post.pk, "revealed_phone": phone}
+    if request.htmx:
+        return render(request, "grid/_post_holder.html", {"post": post, "can_reveal": True, **revealed})
+    grid = selectors.grid_detail(user=request.user, pk=post.grid_id)
+    return render(request, "grid/grid_detail.html", {**_grid_detail_context(request.user, grid), **revealed})
 
 
 def _grid_for_manager(request, pk) -> Grid:

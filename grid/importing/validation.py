@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 
+from accounts.access import managed_users
 from core.access import Action, is_global, scope
 from core.masking import is_masked
 
@@ -640,9 +641,12 @@ class WorkbookValidator:
                 wanted_users[holder].append(row)
             if row.ok:
                 operations.append(PostOp(row.number, community, code, post_type, title, holder))
-        # Holders come from the people the actor may see: someone of another community is
-        # "unknown" here, with the same message as a username nobody has (no enumeration).
-        candidates = scope(get_user_model().objects.filter(is_active=True), self.actor, Action.VIEW_PEOPLE)
+        # Holders come from the people the actor may give the grid-worker grant to (accounts'
+        # people policy, as the portal's picker): someone of another community, or who also
+        # works in one, is "unknown" here, with the same message as a username nobody has.
+        candidates = managed_users(
+            self.actor, get_user_model().objects.filter(is_active=True), action=Action.MANAGE_GRID
+        )
         user_ids = dict(candidates.filter(username__in=list(wanted_users)).values_list("username", "id"))
         failed_rows = set()
         for username, rows in wanted_users.items():

@@ -6,6 +6,7 @@ tree and its lock, ``households`` for households and tags, ``grids`` for grids a
 Callers import from ``grid.services``; the names below are its public surface.
 """
 
+from .contacts import grid_post_holder_phone_reveal
 from .grids import (
     grid_create,
     grid_post_create,
@@ -40,6 +41,7 @@ __all__ = [
     "grid_create",
     "grid_post_create",
     "grid_post_fill",
+    "grid_post_holder_phone_reveal",
     "grid_post_vacate",
     "grid_set_buildings",
     "grid_set_colour",

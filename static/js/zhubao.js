@@ -38,10 +38,40 @@
     });
   }
 
+  // <select data-autosubmit>: submit its form on change (the language menu); a <noscript> button does it without JS.
+  function bindAutosubmit(select) {
+    select.addEventListener("change", function () {
+      if (select.form) select.form.submit();
+    });
+  }
+
+  // <div data-percent="42">: a progress bar's width (the Content-Security-Policy forbids style="" attributes).
+  function applyPercent(bar) {
+    var percent = Math.max(0, Math.min(100, parseFloat(bar.dataset.percent) || 0));
+    bar.style.width = percent + "%";
+  }
+
+  function each(root, selector, bind) {
+    var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+    if (root.matches && root.matches(selector)) found.push(root);
+    found.forEach(function (element) {
+      if (element.dataset.zbBound === "1") return;
+      element.dataset.zbBound = "1";
+      bind(element);
+    });
+  }
+
   function init(root) {
-    root.querySelectorAll("[data-filter-select]").forEach(bindSelectFilter);
-    root.querySelectorAll("[data-filter-list]").forEach(bindListFilter);
+    each(root, "[data-filter-select]", bindSelectFilter);
+    each(root, "[data-filter-list]", bindListFilter);
+    each(root, "select[data-autosubmit]", bindAutosubmit);
+    root.querySelectorAll("[data-percent]").forEach(applyPercent);
+    if (root.matches && root.matches("[data-percent]")) applyPercent(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
+  // Content htmx swaps in (import progress, revealed phone numbers) gets the same behaviour.
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target && event.target.querySelectorAll) init(event.target);
+  });
 })();

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    # The portal ignores Accept-Language (Chinese by default); the language menu's cookie picks English.
+    client.cookies["django_language"] = "en"
 
 
 def people_on_page(response):

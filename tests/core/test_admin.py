@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def english(client):
     """Assertions read English messages, whatever translations are compiled."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    # The portal ignores Accept-Language (Chinese by default); the language menu's cookie picks English.
+    client.cookies["django_language"] = "en"
 
 
 @pytest.fixture

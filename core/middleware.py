@@ -1,0 +1,38 @@
+"""Request middleware of the project (settings.MIDDLEWARE says where each one sits)."""
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+
+class DefaultLanguageMiddleware:
+    """The portal speaks Chinese unless the user chose another language.
+
+    Django's LocaleMiddleware follows the browser's Accept-Language, so an English browser got
+    an English portal although the README promises Chinese. This one, in LocaleMiddleware's
+    place, reads only the language cookie that Django's ``set_language`` view writes (the
+    language menu) and otherwise uses ``LANGUAGE_CODE``. The API answers in the same language.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = self.language_for(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        # The answer depends on the language cookie, not on Accept-Language.
+        patch_vary_headers(response, ("Cookie",))
+        return response
+
+    @staticmethod
+    def language_for(request) -> str:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen:
+            try:
+                return translation.get_supported_language_variant(chosen)
+            except LookupError:
+                pass
+        return settings.LANGUAGE_CODE
