@@ -11,9 +11,3 @@ class AccountsConfig(AppConfig):
         from . import access
 
         access.register()
-
-    def ready(self):
-        # Roles, role grants and the people rules of the access module (core imports no app).
-        from . import access
-
-        access.register()

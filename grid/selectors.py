@@ -10,7 +10,6 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefet
 from django.db.models.functions import Coalesce
 
 from accounts.access import managed_users
-from accounts.access import managed_users
 from accounts.models import RoleGrant, User
 from core.access import Action, get_in_scope_or_404, is_global, scope
 
