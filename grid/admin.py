@@ -21,13 +21,12 @@ from mptt.forms import MPTTAdminForm
 from core.access import Action, can, scope
 from core.admin import ReadOnlyModelAdmin, ScopedAdminMixin, ServiceErrorsMixin, ZhubaoModelAdmin, adopt
 from core.errors import ErrorCode, ZhubaoError
-from core.models import AuditEvent
-from core.services import audit_record
 
-from . import services
+from . import rules, services
 from .importing.layout import CARE_REASON_MASK
 from .models import (
     CHILD_KIND,
+    HOUSEHOLD_FIELDS,
     Grid,
     GridBuilding,
     GridPost,
@@ -303,21 +302,33 @@ class OrgNodeMoveAdmin(ReadOnlyModelAdmin):
 
 
 class HouseholdAdminForm(SkipModelCleanOnErrorsMixin, forms.ModelForm):
+    """The household rules (grid.rules, grid.models.hub_error through the model's clean), as on
+    the portal form: each text field normalised and checked in ``clean_<field>``."""
+
     class Meta:
         model = Household
-        fields = [
-            "building",
-            "hub",
-            "unit",
-            "room",
-            "head_name",
-            "phone",
-            "id_number",
-            "resident_count",
-            "tags",
-            "is_care",
-            "care_reason",
-        ]
+        fields = [*HOUSEHOLD_FIELDS, "tags"]
+
+    def _clean_rule(self, name):
+        return rules.clean_household_field(name, self.cleaned_data.get(name))
+
+    def clean_unit(self):
+        return self._clean_rule("unit")
+
+    def clean_room(self):
+        return self._clean_rule("room")
+
+    def clean_head_name(self):
+        return self._clean_rule("head_name")
+
+    def clean_phone(self):
+        return self._clean_rule("phone")
+
+    def clean_id_number(self):
+        return self._clean_rule("id_number")
+
+    def clean_care_reason(self):
+        return self._clean_rule("care_reason")
 
     def clean(self):
         cleaned = super().clean()
@@ -329,11 +340,17 @@ class HouseholdAdminForm(SkipModelCleanOnErrorsMixin, forms.ModelForm):
         return cleaned
 
 
+# The change page's query parameter that asks for the personal data in full (an audited reveal).
+REVEAL_PARAMETER = "reveal"
+
+
 @admin.register(Household)
 class HouseholdAdmin(ZhubaoModelAdmin):
-    """Phone and ID number are masked in the list and the care reason is left out of it; the
-    change page shows them in full, recorded as a personal-data view, to a user who may reveal
-    personal data (and masked, unrecorded, to anyone else)."""
+    """Phone and ID number are masked in the list and the care reason is left out of it. The
+    change page shows them masked and read-only too; "Show in full and edit" (for a user who may
+    reveal this household's personal data) reloads it with ``?reveal=1``, which records the reveal
+    through ``household_personal_data_reveal`` and makes the three fields editable. Admin pages
+    are never cached (AdminSite.admin_view)."""
 
     scope_action = Action.EDIT_HOUSEHOLD
     form = HouseholdAdminForm
@@ -346,7 +363,7 @@ class HouseholdAdmin(ZhubaoModelAdmin):
         "is_care",
         "is_active",
     )
-    list_select_related = ("building",)
+    list_select_related = ("building", "compound")
     list_filter = ("is_care", "is_active", "tags")
     search_fields = ("head_name", "room")
     readonly_fields = ("community", "compound", "is_active", "created_at", "updated_at")
@@ -365,6 +382,10 @@ class HouseholdAdmin(ZhubaoModelAdmin):
     def masked_id_number_display(self, obj):
         return obj.masked_id_number
 
+    def get_queryset(self, request):
+        # The change page's title and the list show the address: compound and building with it.
+        return super().get_queryset(request).select_related("building", "compound")
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name in {"building", "hub"}:
             kind = OrgNodeKind.BUILDING if db_field.name == "building" else OrgNodeKind.HUB
@@ -377,7 +398,7 @@ class HouseholdAdmin(ZhubaoModelAdmin):
             kwargs["form_class"] = NodeChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    # What the change page hides from a user who may not reveal personal data (shown masked instead).
+    # What the change page shows instead of the personal data until it is revealed (masked).
     PERSONAL_FIELDS = {
         "phone": "masked_phone_display",
         "id_number": "masked_id_number_display",
@@ -388,6 +409,15 @@ class HouseholdAdmin(ZhubaoModelAdmin):
     def care_reason_hidden(self, obj):
         return CARE_REASON_MASK if obj.care_reason else ""
 
+    @admin.display(description=_("personal data"))
+    def reveal_link(self, obj):
+        return format_html(
+            '<a class="button" href="?{}=1">{}</a> <span class="help">{}</span>',
+            REVEAL_PARAMETER,
+            _("Show in full and edit"),
+            _("Showing the full phone, ID number and care reason is recorded in the audit log."),
+        )
+
     def may_reveal(self, request, obj) -> bool:
         """A new household is entered in full; an existing one only by someone allowed to reveal it."""
         if obj is None:
@@ -397,33 +427,36 @@ class HouseholdAdmin(ZhubaoModelAdmin):
             cache[obj.pk] = can(request.user, Action.REVEAL_PERSONAL_DATA, obj)
         return cache[obj.pk]
 
+    def revealed(self, request, obj) -> bool:
+        """Whether this page shows (and edits) the personal data in full."""
+        if obj is None:
+            return True
+        return request.GET.get(REVEAL_PARAMETER) == "1" and self.may_reveal(request, obj)
+
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        if self.may_reveal(request, obj):
+        if self.revealed(request, obj):
             return fields
-        return [self.PERSONAL_FIELDS.get(name, name) for name in fields]
+        fields = [self.PERSONAL_FIELDS.get(name, name) for name in fields]
+        return [*fields, "reveal_link"] if self.may_reveal(request, obj) else fields
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if not self.may_reveal(request, obj):
-            readonly += list(self.PERSONAL_FIELDS.values())
+        if not self.revealed(request, obj):
+            readonly += [*self.PERSONAL_FIELDS.values(), "reveal_link"]
         return readonly
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET":
+        if request.method == "GET" and request.GET.get(REVEAL_PARAMETER) == "1":
             household = self.get_object(request, object_id)
             if household is not None and self.may_reveal(request, household):
-                audit_record(
-                    user=request.user,
-                    action=AuditEvent.Action.PERSONAL_DATA_VIEWED,
-                    obj=household,
-                    detail={"via": "admin"},
-                    request=request,
+                services.household_personal_data_reveal(
+                    actor=request.user, household=household, via="admin", request=request
                 )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in services.HOUSEHOLD_FIELDS if name in form.cleaned_data}
+        data = {name: form.cleaned_data[name] for name in HOUSEHOLD_FIELDS if name in form.cleaned_data}
         tags = form.cleaned_data.get("tags", [])
         if not change:
             building = data.pop("building")

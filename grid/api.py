@@ -5,6 +5,7 @@ payload's shape, call one service of grid.services, answer with the read seriali
 No DELETE anywhere: nodes are deactivated, households move out, grids are deactivated.
 """
 
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
@@ -13,8 +14,6 @@ from rest_framework.response import Response
 
 from core.access import Action
 from core.api import WRITE_ERRORS, ScopedListRetrieveViewSet
-from core.models import AuditEvent
-from core.services import audit_record
 
 from .filters import GridFilter, HouseholdFilter, OrgNodeFilter
 from .models import Household, OrgNode
@@ -38,6 +37,7 @@ from .services import (
     grid_update,
     household_create,
     household_deactivate,
+    household_personal_data_reveal,
     household_update,
     org_node_create,
     org_node_deactivate,
@@ -81,13 +81,25 @@ class OrgNodeViewSet(ScopedListRetrieveViewSet):
 
     def create(self, request):
         data = self.payload(OrgNodeCreateSerializer)
-        node = org_node_create(actor=request.user, name=data["name"], parent=data["parent"], code=data["code"])
+        node = org_node_create(
+            actor=request.user,
+            name=data["name"],
+            parent=data["parent"],
+            code=data["code"],
+            place_name=data["place_name"],
+        )
         return self.answer(node, status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         node = self.get_object()
         data = self.payload(OrgNodeRenameSerializer, partial=True)
-        node = org_node_rename(actor=request.user, node=node, name=data.get("name", node.name), code=data.get("code"))
+        node = org_node_rename(
+            actor=request.user,
+            node=node,
+            name=data.get("name", node.name),
+            code=data.get("code"),
+            place_name=data.get("place_name"),
+        )
         return self.answer(node)
 
     @action(detail=True, methods=["post"])
@@ -134,8 +146,7 @@ class HouseholdViewSet(ScopedListRetrieveViewSet):
     audited. Writes may still set ``care_reason``."""
 
     serializer_class = HouseholdSerializer
-    filterset_class = HouseholdFilter
-    search_fields = ["head_name", "room"]
+    filterset_class = HouseholdFilter  # its ``search`` parses addresses (grid.search)
     ordering_fields = ["building", "unit", "room", "head_name", "resident_count", "id", "created_at", "updated_at"]
     ordering = ["building_id", "unit", "room", "id"]
     read_action = Action.VIEW
@@ -143,7 +154,8 @@ class HouseholdViewSet(ScopedListRetrieveViewSet):
     action_scopes = {"personal_data": Action.REVEAL_PERSONAL_DATA}
 
     def base_queryset(self):
-        return Household.objects.select_related("building").prefetch_related("tags")
+        # building and compound give the address (place names) without a query per row.
+        return Household.objects.select_related("building", "compound").prefetch_related("tags")
 
     def create(self, request):
         data = self.payload(HouseholdWriteSerializer)
@@ -163,16 +175,11 @@ class HouseholdViewSet(ScopedListRetrieveViewSet):
 
     @action(detail=True, methods=["get"], url_path="personal-data")
     def personal_data(self, request, pk=None):
-        household = self.get_object()
-        audit_record(
-            user=request.user,
-            action=AuditEvent.Action.PERSONAL_DATA_VIEWED,
-            obj=household,
-            detail={"fields": ["phone", "id_number", "care_reason"], "via": "api"},
-            request=request,
+        household = household_personal_data_reveal(
+            actor=request.user, household=self.get_object(), via="api", request=request
         )
         response = Response(HouseholdPersonalDataSerializer(household).data)
-        response["Cache-Control"] = "no-store"
+        add_never_cache_headers(response)  # Cache-Control: no-store (and private, max-age=0)
         return response
 
 

@@ -12,7 +12,9 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -39,7 +41,7 @@ from .importing.layout import (
     YES,
     Sheet,
 )
-from .models import Grid, GridBuilding, GridPost, Household, OrgNode, id_number_check_character
+from .models import Grid, GridBuilding, GridPost, Household, OrgNode, format_address, id_number_check_character
 
 TEMPLATE_PATH = Path(__file__).resolve().parent / "import_template" / "zhubao-import-template.xlsx"
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -139,6 +141,8 @@ def _households(user, care_reasons: _CareReasons):
             "care_reason",
             "hub__name",
             "may_reveal",
+            "compound__place_name",
+            "building__place_name",
         )
     )
     for (
@@ -156,6 +160,8 @@ def _households(user, care_reasons: _CareReasons):
         care_reason,
         hub,
         may_reveal,
+        compound_place,
+        building_place,
     ) in rows.iterator(chunk_size=2_000):
         if care_reason and not may_reveal:
             care_reason = CARE_REASON_MASK
@@ -176,6 +182,9 @@ def _households(user, care_reasons: _CareReasons):
             YES if is_care else NO,
             care_reason,
             hub or "",
+            format_address(
+                compound=compound_place or compound, building=building_place or building, unit=unit, room=room
+            ),
         ]
 
 
@@ -249,12 +258,9 @@ def workbook_export(*, user, request=None):
     for row in _readme_rows():
         readme.append(row)
     care_reasons = _CareReasons()
-    counts = {
-        TREE.name: _write_only_sheet(workbook, TREE, _tree_rows(user)),
-        HOUSEHOLDS.name: _write_only_sheet(workbook, HOUSEHOLDS, _households(user, care_reasons)),
-        GRIDS.name: _write_only_sheet(workbook, GRIDS, _grids(user)),
-        POSTS.name: _write_only_sheet(workbook, POSTS, _posts(user)),
-    }
+    # The workbook is the Chinese ledger format whatever the user's language (addresses too).
+    with translation.override(settings.LANGUAGE_CODE):
+        counts = _write_data_sheets(workbook, user, care_reasons)
     target = tempfile.TemporaryFile(suffix=".xlsx")
     workbook.save(target)
     target.seek(0)
@@ -271,6 +277,15 @@ def workbook_export(*, user, request=None):
         request=request,
     )
     return target
+
+
+def _write_data_sheets(workbook, user, care_reasons: _CareReasons) -> dict:
+    return {
+        TREE.name: _write_only_sheet(workbook, TREE, _tree_rows(user)),
+        HOUSEHOLDS.name: _write_only_sheet(workbook, HOUSEHOLDS, _households(user, care_reasons)),
+        GRIDS.name: _write_only_sheet(workbook, GRIDS, _grids(user)),
+        POSTS.name: _write_only_sheet(workbook, POSTS, _posts(user)),
+    }
 
 
 # --- the template -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from core.access import Action, scope
 from core.api import ID_MAX, ID_MIN
 
 from .models import Grid, GridColour, Household, OrgNode, OrgNodeKind
+from .search import household_search_condition
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -63,10 +64,23 @@ class HouseholdFilter(django_filters.FilterSet):
     is_care = django_filters.BooleanFilter()
     is_active = django_filters.BooleanFilter()
     tag = django_filters.CharFilter(method="filter_tag", label=_("Tag code (several: comma-separated, any of them)"))
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=50,
+        label=_(
+            "An address as people write it (3号楼2单元402, 1-2-502, 3-402, 阳光小区3号楼), the start of a head's "
+            "name, or the last four digits of a phone"
+        ),
+    )
 
     class Meta:
         model = Household
-        fields = ["community", "compound", "building", "hub", "is_care", "is_active", "tag"]
+        fields = ["community", "compound", "building", "hub", "is_care", "is_active", "tag", "search"]
+
+    def filter_search(self, queryset, name, value):
+        # The portal's search (grid.search): the same parsing and the same indexed columns.
+        condition = household_search_condition(value)
+        return queryset if condition is None else queryset.filter(condition)
 
     def filter_tag(self, queryset, name, value):
         codes = _codes(value)

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from core.api import ID_MAX, ID_MIN
 from core.errors import ZhubaoError
 
-from .models import GridColour, GridPostType, OrgNodeKind
+from . import rules
+from .models import HOUSEHOLD_FIELDS, PLACE_KINDS, GridColour, GridPostType, OrgNodeKind, hub_error
 
 
 def apply_service_error(form: forms.Form, error: ZhubaoError) -> None:
@@ -98,7 +99,21 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 class OrgNodeNameForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
+    place_name = forms.CharField(
+        label=_("Place name"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "For a compound branch the estate (阳光小区), for a building group the building (1号楼), as addresses "
+            "name them. Left empty, it is the name without 党支部, 党小组 or 党总支."
+        ),
+    )
     code = forms.CharField(label=_("Code"), max_length=32, required=False)
+
+    def __init__(self, *args, kind: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind not in PLACE_KINDS:  # communities and hubs are not places of an address
+            del self.fields["place_name"]
 
 
 class OrgNodeMoveForm(BootstrapMixin, forms.Form):
@@ -114,44 +129,92 @@ class OrgNodeMoveForm(BootstrapMixin, forms.Form):
 # --- households -----------------------------------------------------------------------------
 
 
+class RuleTextField(forms.CharField):
+    """A household text field: typed text normalised by its rule (grid.rules) before any check.
+
+    Bounded by the rule, not by the field, so the form, the API and the import refuse the same
+    values with the same message; the browser still gets ``maxlength``. The form's
+    ``clean_<field>`` runs the rule's check.
+    """
+
+    def __init__(self, *, rule: str, textarea: bool = False, **kwargs):
+        self.rule = rule
+        attrs = {"maxlength": rules.MAX_LENGTH[rule], **kwargs.pop("attrs", {})}
+        widget = forms.Textarea(attrs={"rows": 3, **attrs}) if textarea else forms.TextInput(attrs=attrs)
+        super().__init__(widget=widget, required=False, **kwargs)
+
+    def to_python(self, value):
+        return rules.normalise_household_field(self.rule, super().to_python(value))
+
+
 class HouseholdForm(BootstrapMixin, forms.Form):
+    """Every check of one household in one round: each field's rule in ``clean_<field>``, the hub
+    and care-reason rules in ``clean()`` (the functions the model and services use), so a
+    submit shows all errors at once. Only what needs the database (a duplicate address, a
+    building deactivated meanwhile) comes back from the service."""
+
     building = NodeChoiceField(label=_("Building"), queryset=None)
-    unit = forms.CharField(label=_("Unit"), max_length=16, required=False)
-    room = forms.CharField(label=_("Room"), max_length=16)
-    head_name = forms.CharField(label=_("Head of household"), max_length=32)
-    phone = forms.CharField(
-        label=_("Phone"),
-        max_length=20,
-        required=False,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
-    )
-    id_number = forms.CharField(
-        label=_("ID number"), max_length=18, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
-    )
+    unit = RuleTextField(label=_("Unit"), rule="unit")
+    room = RuleTextField(label=_("Room"), rule="room")
+    head_name = RuleTextField(label=_("Head of household"), rule="head_name")
+    phone = RuleTextField(label=_("Phone"), rule="phone", attrs={"inputmode": "tel", "autocomplete": "off"})
+    id_number = RuleTextField(label=_("ID number"), rule="id_number", attrs={"autocomplete": "off"})
     resident_count = forms.IntegerField(label=_("Residents"), min_value=1, max_value=99, initial=1)
     hub = NodeChoiceField(label=_("Member-household hub"), queryset=None, required=False)
     tags = forms.ModelMultipleChoiceField(
         label=_("Tags"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
     is_care = forms.BooleanField(label=_("Care household"), required=False)
-    care_reason = forms.CharField(label=_("Care reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    care_reason = RuleTextField(label=_("Care reason"), rule="care_reason", textarea=True)
 
     def __init__(self, *args, buildings, hubs, tags, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["building"].queryset = buildings
         self.fields["hub"].queryset = hubs
         self.fields["tags"].queryset = tags
+        for name in rules.REQUIRED:
+            self.fields[name].required = True
+
+    def clean_unit(self):
+        return rules.clean_household_field("unit", self.cleaned_data["unit"])
+
+    def clean_room(self):
+        return rules.clean_household_field("room", self.cleaned_data["room"])
+
+    def clean_head_name(self):
+        return rules.clean_household_field("head_name", self.cleaned_data["head_name"])
+
+    def clean_phone(self):
+        return rules.clean_household_field("phone", self.cleaned_data["phone"])
+
+    def clean_id_number(self):
+        return rules.clean_household_field("id_number", self.cleaned_data["id_number"])
+
+    def clean_care_reason(self):
+        return rules.clean_household_field("care_reason", self.cleaned_data["care_reason"])
 
     def clean(self):
         data = super().clean()
-        building, hub = data.get("building"), data.get("hub")
-        if building is not None and hub is not None and hub.parent_id != building.pk:
-            self.add_error("hub", _("Choose a hub of the household's building."))
+        message = hub_error(data.get("hub"), data.get("building"))
+        if message and "hub" not in self.errors:
+            self.add_error("hub", message)
+        message = rules.care_reason_error(data.get("is_care", False), data.get("care_reason", ""))
+        if message and "care_reason" not in self.errors:
+            self.add_error("care_reason", message)
         return data
 
+    @staticmethod
+    def initial_for(household) -> dict:
+        """The form's initial values for an existing household."""
+        initial = {name: getattr(household, name) for name in HOUSEHOLD_FIELDS}
+        initial.update(building=household.building_id, hub=household.hub_id)
+        initial["tags"] = [tag.pk for tag in household.tags.all()]
+        return initial
+
     def service_data(self) -> dict:
-        data = dict(self.cleaned_data)
+        data = {name: self.cleaned_data.get(name) for name in HOUSEHOLD_FIELDS if name in self.cleaned_data}
         data["unit"] = data.get("unit") or ""
+        data["tags"] = self.cleaned_data.get("tags") or []
         return data
 
 

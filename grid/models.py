@@ -1,5 +1,3 @@
-import re
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -8,6 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from mptt.models import MPTTModel, TreeForeignKey
 
 from core.masking import mask_id_number, mask_phone
+
+from . import rules
+from .rules import (  # noqa: F401  (the rules' old home: callers import them from here too)
+    ID_NUMBER_PATTERN,
+    PHONE_PATTERN,
+    id_number_check_character,
+    id_number_is_valid,
+)
 
 
 class OrgNodeKind(models.TextChoices):
@@ -27,6 +33,22 @@ CHILD_KIND = {
 }
 
 
+# What a party organisation's name adds to the place it is named after (阳光小区党支部 → 阳光小区).
+PARTY_SUFFIXES = ("党支部", "党小组", "党总支")
+PLACE_KINDS = ("compound", "building")
+
+
+def default_place_name(name: str, kind: str) -> str:
+    """The place a compound branch or building group is named after: its name without the party suffix."""
+    if kind not in PLACE_KINDS:
+        return ""
+    name = name.strip()
+    for suffix in PARTY_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 class OrgNode(MPTTModel):
     """A node of the party organisation tree: community → compound → building → hub.
 
@@ -44,6 +66,9 @@ class OrgNode(MPTTModel):
         on_delete=models.PROTECT,
         related_name="children",
     )
+    # The place as people name it, for addresses: the estate of a compound branch (阳光小区),
+    # the building of a building group (1号楼). Blank for communities and hubs.
+    place_name = models.CharField(_("place name"), max_length=100, blank=True)
     code = models.CharField(_("code"), max_length=32, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
@@ -62,10 +87,19 @@ class OrgNode(MPTTModel):
                 fields=["name"], condition=Q(parent__isnull=True), name="org_node_unique_community_name"
             ),
         ]
-        indexes = [models.Index(fields=["tree_id", "lft"], name="org_node_tree_lft_idx")]
+        indexes = [
+            models.Index(fields=["tree_id", "lft"], name="org_node_tree_lft_idx"),
+            # Household search finds buildings and estates by the names people use (grid.search).
+            models.Index(fields=["place_name", "kind"], name="org_node_place_name_idx"),
+        ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def place_label(self) -> str:
+        """The place name, or the node's name where none is set."""
+        return self.place_name or self.name
 
     def clean(self):
         expected = CHILD_KIND[self.parent.kind if self.parent_id else None]
@@ -95,28 +129,49 @@ class Tag(models.Model):
         return self.name
 
 
-PHONE_PATTERN = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
-ID_NUMBER_PATTERN = re.compile(r"^\d{17}[\dX]$")
-_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-_ID_CHECK = "10X98765432"
-
-
-def id_number_check_character(body: str) -> str:
-    """The GB 11643 check character of a 17-digit resident ID number body."""
-    total = sum(int(digit) * weight for digit, weight in zip(body, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
-
-
-def id_number_is_valid(value: str) -> bool:
-    """A resident ID number (GB 11643): 17 digits and a check character."""
-    if not ID_NUMBER_PATTERN.match(value):
-        return False
-    return id_number_check_character(value[:17]) == value[17]
-
-
 class HouseholdQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
+
+
+# The fields a person enters for a household, in the order forms show them: the one list the
+# form, the API serializer, the services, the import and the admin use (tags are set apart).
+HOUSEHOLD_FIELDS = (
+    "building",
+    "hub",
+    "unit",
+    "room",
+    "head_name",
+    "phone",
+    "id_number",
+    "resident_count",
+    "is_care",
+    "care_reason",
+)
+
+
+def hub_error(hub, building) -> str | None:
+    """The rule for a household's member-household hub: a hub node, of the household's building.
+
+    Used by the model's clean(), the form, the API serializer and the admin; the import states
+    the same rule by name (the hub's path must run through the row's building).
+    """
+    if hub is None:
+        return None
+    if hub.kind != OrgNodeKind.HUB:
+        return str(_("Choose a member-household hub."))
+    if building is not None and hub.parent_id != building.pk:
+        return str(_("Choose a member-household hub of this building."))
+    return None
+
+
+def format_address(*, compound: str, building: str, unit: str, room: str) -> str:
+    """An address as people say it: 阳光小区1号楼2单元502室 (in English: "… Building 1, Unit 2, Room 502")."""
+    if unit:
+        text = _("%(compound)s %(building)s, Unit %(unit)s, Room %(room)s")
+    else:
+        text = _("%(compound)s %(building)s, Room %(room)s")
+    return str(text) % {"compound": compound, "building": building, "unit": unit, "room": room}
 
 
 class Household(models.Model):
@@ -124,6 +179,7 @@ class Household(models.Model):
 
     It carries the ids of its community and compound as well as its building, so
     every subtree count is an indexed equality; moving a building re-stamps them.
+    ``phone_tail`` (the phone's last four digits) is kept by the services for search.
     """
 
     community = models.ForeignKey(OrgNode, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
@@ -139,15 +195,16 @@ class Household(models.Model):
         on_delete=models.PROTECT,
         related_name="hub_households",
     )
-    unit = models.CharField(_("unit"), max_length=16, blank=True)
-    room = models.CharField(_("room"), max_length=16)
-    head_name = models.CharField(_("head of household"), max_length=32)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
-    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
+    unit = models.CharField(_("unit"), max_length=rules.MAX_LENGTH["unit"], blank=True)
+    room = models.CharField(_("room"), max_length=rules.MAX_LENGTH["room"])
+    head_name = models.CharField(_("head of household"), max_length=rules.MAX_LENGTH["head_name"])
+    phone = models.CharField(_("phone"), max_length=rules.MAX_LENGTH["phone"], blank=True)
+    phone_tail = models.CharField(_("last four digits of the phone"), max_length=4, blank=True, editable=False)
+    id_number = models.CharField(_("ID number"), max_length=rules.MAX_LENGTH["id_number"], blank=True)
     resident_count = models.PositiveSmallIntegerField(_("residents"), default=1)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="households")
     is_care = models.BooleanField(_("care household"), default=False)
-    care_reason = models.TextField(_("care reason"), blank=True)
+    care_reason = models.TextField(_("care reason"), max_length=rules.MAX_LENGTH["care_reason"], blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -169,6 +226,15 @@ class Household(models.Model):
             models.Index(fields=["compound", "building", "unit", "room"], name="household_compound_idx"),
             models.Index(fields=["community", "is_care"], name="household_community_care_idx"),
             models.Index(fields=["hub"], name="household_hub_idx"),
+            # Search (grid.search): the last four digits of a phone, a room, a head's name by
+            # prefix (LIKE 'x%' needs the pattern operator class on PostgreSQL; SQLite ignores it).
+            models.Index(fields=["community", "phone_tail"], name="household_phone_tail_idx"),
+            models.Index(fields=["community", "room"], name="household_community_room_idx"),
+            models.Index(
+                fields=["community", "head_name"],
+                name="household_head_name_idx",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self):
@@ -176,11 +242,13 @@ class Household(models.Model):
 
     @property
     def address(self) -> str:
-        parts = [self.building.name if self.building_id else ""]
-        if self.unit:
-            parts.append(_("Unit %(unit)s") % {"unit": self.unit})
-        parts.append(_("Room %(room)s") % {"room": self.room})
-        return " ".join(str(part) for part in parts if part)
+        """阳光小区1号楼2单元502室. Callers select_related("building", "compound")."""
+        return format_address(
+            compound=self.compound.place_label if self.compound_id else "",
+            building=self.building.place_label if self.building_id else "",
+            unit=self.unit,
+            room=self.room,
+        )
 
     @property
     def masked_phone(self) -> str:
@@ -198,16 +266,20 @@ class Household(models.Model):
                 errors["building"] = _("Choose a building group.")
             elif self.compound_id != building.parent_id:
                 errors["compound"] = _("The compound must be the building's compound.")
-        if self.phone and not PHONE_PATTERN.match(self.phone):
-            errors["phone"] = _("Enter an 11-digit mobile number or a landline such as 0471-1234567.")
-        if self.id_number and not id_number_is_valid(self.id_number):
-            errors["id_number"] = _("Enter a valid 18-character resident ID number.")
-        if self.is_care and not self.care_reason.strip():
-            errors["care_reason"] = _("Say why this household needs care.")
-        if self.hub_id and self.hub.kind != OrgNodeKind.HUB:
-            errors["hub"] = _("Choose a member-household hub.")
-        elif self.hub_id and self.building_id and self.hub.parent_id != self.building_id:
-            errors["hub"] = _("Choose a member-household hub of this building.")
+        for name in rules.TEXT_FIELDS:
+            value = getattr(self, name)
+            # clean_fields() reports an empty required field and a too-long CharField already;
+            # a TextField's max_length (the care reason's) is the rule's to check.
+            if value and (name == "care_reason" or len(value) <= rules.MAX_LENGTH[name]):
+                message = rules.household_field_error(name, value)
+                if message:
+                    errors[name] = message
+        message = rules.care_reason_error(self.is_care, self.care_reason)
+        if message and "care_reason" not in errors:
+            errors["care_reason"] = message
+        message = hub_error(self.hub if self.hub_id else None, self.building if self.building_id else None)
+        if message:
+            errors["hub"] = message
         if self.resident_count is not None and self.resident_count < 1:
             errors["resident_count"] = _("A household has at least one resident.")
         if errors:

@@ -201,28 +201,51 @@ def household_list(*, user, filters: HouseholdFilters) -> QuerySet:
         households = households.filter(is_care=True)
     elif filters.care == "no":
         households = households.filter(is_care=False)
-    if filters.q:
-        households = households.filter(Q(head_name__icontains=filters.q) | Q(room__icontains=filters.q))
+    condition = household_search_condition(filters.q)
+    if condition is not None:
+        households = households.filter(condition)
     return households.order_by("compound_id", "building_id", "unit", "room", "id")
 
 
-def household_filter_choices(*, user) -> dict:
-    """Options for the household filters: buildings grouped under their compound, and tags."""
-    nodes = org_node_visible(user=user).filter(kind__in=[OrgNodeKind.COMPOUND, OrgNodeKind.BUILDING])
-    compounds: list[OrgNode] = []
-    groups: dict[int, tuple[OrgNode | None, list[OrgNode]]] = {}
-    for node in nodes.order_by("tree_id", "lft").only("id", "name", "kind", "parent_id"):
-        if node.kind == OrgNodeKind.COMPOUND:
-            compounds.append(node)
-            groups[node.pk] = (node, [])
-        else:
-            groups.setdefault(node.parent_id, (None, []))[1].append(node)
-    building_groups = [(compound, buildings) for compound, buildings in groups.values() if buildings]
-    building_count = sum(len(buildings) for _compound, buildings in building_groups)
+def household_filter_compound(*, user, filters: HouseholdFilters) -> int | None:
+    """The compound whose buildings the building filter offers: the chosen one, else the chosen
+    building's (a link from a building's page names only the building)."""
+    if filters.compound:
+        return filters.compound
+    if filters.building:
+        return (
+            org_node_visible(user=user)
+            .filter(pk=filters.building, kind=OrgNodeKind.BUILDING)
+            .values_list("parent_id", flat=True)
+            .first()
+        )
+    return None
+
+
+def household_filter_choices(*, user, compound: int | None = None) -> dict:
+    """Options for the household filters: compounds, the buildings of the chosen compound, tags.
+
+    Buildings are offered only once a compound is chosen (a city has thousands), unless the
+    user sees one compound or none (a cadre of a few buildings): then all their buildings.
+    Compounds and buildings are labelled with their place names (阳光小区, 1号楼).
+    """
+    compounds = list(
+        org_node_visible(user=user)
+        .filter(kind=OrgNodeKind.COMPOUND)
+        .order_by("tree_id", "lft")
+        .only("id", "name", "place_name", "kind")
+    )
+    buildings = org_node_visible(user=user).filter(kind=OrgNodeKind.BUILDING)
+    if compound and any(node.pk == compound for node in compounds):
+        buildings = buildings.filter(parent_id=compound)
+    elif len(compounds) > 1:
+        buildings = buildings.none()
+    buildings = list(buildings.order_by("tree_id", "lft").only("id", "name", "place_name", "kind", "parent_id"))
     return {
         "compounds": compounds,
-        "building_groups": building_groups,
-        "building_count": building_count,
+        "compound": compound,
+        "buildings": buildings,
+        "needs_compound": len(compounds) > 1 and not buildings,
         "tags": list(Tag.objects.all()),
     }
 

@@ -14,7 +14,8 @@ from core.access import Action
 from core.api import MASKED_INPUT, CodeRelatedField, ScopedPrimaryKeyRelatedField, acts_everywhere
 from core.masking import is_masked
 
-from .models import Grid, GridColour, GridPost, Household, OrgNode, OrgNodeKind, Tag
+from . import rules
+from .models import Grid, GridColour, GridPost, Household, OrgNode, OrgNodeKind, Tag, hub_error
 
 # --- Org tree --------------------------------------------------------------------------------
 
@@ -27,6 +28,7 @@ class OrgNodeSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "place_name",
             "code",
             "kind",
             "parent",
@@ -50,8 +52,17 @@ class OrgNodeSerializer(serializers.ModelSerializer):
         return list(reversed(names))
 
 
+_PLACE_NAME_HELP = _(
+    "Compound branch: the estate (阳光小区); building group: the building (1号楼), as addresses name them. "
+    "Empty: the name without 党支部, 党小组 or 党总支."
+)
+
+
 class OrgNodeCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
+    place_name = serializers.CharField(
+        max_length=100, allow_blank=True, required=False, default="", help_text=_PLACE_NAME_HELP
+    )
     code = serializers.CharField(max_length=32, allow_blank=True, required=False, default="")
     parent = ScopedPrimaryKeyRelatedField(
         access_action=Action.MANAGE_TREE,
@@ -70,6 +81,7 @@ class OrgNodeCreateSerializer(serializers.Serializer):
 
 class OrgNodeRenameSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
+    place_name = serializers.CharField(max_length=100, allow_blank=True, required=False, help_text=_PLACE_NAME_HELP)
     code = serializers.CharField(max_length=32, allow_blank=True, required=False)
 
 
@@ -108,13 +120,16 @@ class HouseholdSerializer(serializers.ModelSerializer):
     """A household as lists and detail answers show it: phone and ID number masked.
 
     ``care_reason`` is never part of it (only ``is_care``): like the full phone and ID
-    number, it comes only from the audited ``personal-data/`` answer.
+    number, it comes only from the audited ``personal-data/`` answer. ``address`` reads as
+    people say it (阳光小区1号楼2单元502室), from the place names of compound and building.
     """
 
     phone = serializers.CharField(source="masked_phone", read_only=True, help_text=_("Masked."))
     id_number = serializers.CharField(source="masked_id_number", read_only=True, help_text=_("Masked."))
     building_name = serializers.CharField(source="building.name", read_only=True)
-    address = serializers.CharField(read_only=True)
+    address = serializers.CharField(
+        read_only=True, help_text=_("Estate, building, unit and room: 阳光小区1号楼2单元502室.")
+    )
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
 
     class Meta:
@@ -151,8 +166,36 @@ class HouseholdPersonalDataSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RuleCharField(serializers.CharField):
+    """A household text field checked by its rule (grid.rules), exactly as the form and the import check it:
+    normalised first, then bounded and validated, with the same messages."""
+
+    def __init__(self, *, rule: str, **kwargs):
+        self.rule = rule
+        kwargs.setdefault("allow_blank", rule not in rules.REQUIRED)
+        kwargs.setdefault("required", rule in rules.REQUIRED)
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        if data is not serializers.empty and data is not None and not isinstance(data, (str, int)):
+            self.fail("invalid")
+        if isinstance(data, str):
+            if self.rule in ("phone", "id_number") and is_masked(data):
+                raise serializers.ValidationError(MASKED_INPUT)
+            data = rules.normalise_household_field(self.rule, data)
+            if data == "" and self.rule in rules.REQUIRED:
+                raise serializers.ValidationError(rules.household_field_error(self.rule, ""))
+        return super().run_validation(data)
+
+    def to_internal_value(self, data):
+        return rules.clean_household_field(self.rule, super().to_internal_value(data))
+
+
 class HouseholdWriteSerializer(serializers.Serializer):
-    """Create (all required fields) or PATCH (only the fields sent) a household."""
+    """Create (all required fields) or PATCH (only the fields sent) a household.
+
+    Its fields are ``HOUSEHOLD_FIELDS`` and ``tags`` (a test holds them to that list).
+    """
 
     building = ScopedPrimaryKeyRelatedField(
         access_action=Action.EDIT_HOUSEHOLD, queryset=OrgNode.objects.filter(kind=OrgNodeKind.BUILDING)
@@ -163,33 +206,32 @@ class HouseholdWriteSerializer(serializers.Serializer):
         allow_null=True,
         required=False,
     )
-    unit = serializers.CharField(max_length=16, allow_blank=True, required=False)
-    room = serializers.CharField(max_length=16)
-    head_name = serializers.CharField(max_length=32)
-    phone = serializers.CharField(max_length=20, allow_blank=True, required=False)
-    id_number = serializers.CharField(max_length=18, allow_blank=True, required=False)
+    unit = RuleCharField(rule="unit")
+    room = RuleCharField(rule="room")
+    head_name = RuleCharField(rule="head_name")
+    phone = RuleCharField(rule="phone")
+    id_number = RuleCharField(rule="id_number")
     resident_count = serializers.IntegerField(min_value=1, max_value=99, required=False)
     is_care = serializers.BooleanField(required=False)
-    care_reason = serializers.CharField(allow_blank=True, required=False)
+    care_reason = RuleCharField(rule="care_reason")
     tags = CodeRelatedField(many=True, slug_field="code", queryset=Tag.objects.all(), required=False)
 
-    def validate_phone(self, value):
-        if is_masked(value):
-            raise serializers.ValidationError(MASKED_INPUT)
-        return value
-
-    def validate_id_number(self, value):
-        if is_masked(value):
-            raise serializers.ValidationError(MASKED_INPUT)
-        return value.upper()
-
     def validate(self, attrs):
-        # The hub must hang under the household's building (after this write).
+        # The hub and care-reason rules (grid.models.hub_error, grid.rules), as they hold after this write.
         instance = self.instance
         building = attrs.get("building", instance.building if instance else None)
         hub = attrs["hub"] if "hub" in attrs else (instance.hub if instance else None)
-        if hub is not None and building is not None and hub.parent_id != building.pk:
-            raise serializers.ValidationError({"hub": [_("Choose a member-household hub of this building.")]})
+        errors = {}
+        message = hub_error(hub, building)
+        if message:
+            errors["hub"] = [message]
+        is_care = attrs.get("is_care", instance.is_care if instance else False)
+        care_reason = attrs.get("care_reason", instance.care_reason if instance else "")
+        message = rules.care_reason_error(is_care, care_reason)
+        if message:
+            errors["care_reason"] = [message]
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 

@@ -14,8 +14,6 @@ from django.views.decorators.cache import never_cache
 
 from core.access import Action, can, get_in_scope_or_404, has_action, is_global
 from core.errors import ErrorCode, ZhubaoError
-from core.models import AuditEvent
-from core.services import audit_record
 
 from . import selectors, services
 from .forms import (
@@ -30,7 +28,7 @@ from .forms import (
     OrgNodeNameForm,
     apply_service_error,
 )
-from .models import Grid, GridColour, GridPost, OrgNode, OrgNodeKind, Tag
+from .models import CHILD_KIND, Grid, GridColour, GridPost, OrgNode, OrgNodeKind, Tag
 
 HOUSEHOLDS_PER_PAGE = 25
 GRIDS_PER_PAGE = 50
@@ -117,7 +115,7 @@ def node_add_child(request, pk):
     parent = _node_for(request.user, pk, Action.MANAGE_TREE)
     if parent.kind == OrgNodeKind.HUB:
         raise Http404
-    form = OrgNodeNameForm(request.POST or None)
+    form = OrgNodeNameForm(request.POST or None, kind=CHILD_KIND[parent.kind])
     if request.method == "POST" and form.is_valid():
         try:
             child = services.org_node_create(actor=request.user, parent=parent, **form.cleaned_data)
@@ -140,7 +138,7 @@ def node_add_child(request, pk):
 def community_create(request):
     if not is_global(request.user, Action.MANAGE_TREE):
         raise Http404
-    form = OrgNodeNameForm(request.POST or None)
+    form = OrgNodeNameForm(request.POST or None, kind=OrgNodeKind.COMMUNITY)
     if request.method == "POST" and form.is_valid():
         try:
             community = services.org_node_create(actor=request.user, parent=None, **form.cleaned_data)
@@ -157,7 +155,11 @@ def community_create(request):
 @login_required
 def node_rename(request, pk):
     node = _node_for(request.user, pk, Action.MANAGE_TREE)
-    form = OrgNodeNameForm(request.POST or None, initial={"name": node.name, "code": node.code})
+    form = OrgNodeNameForm(
+        request.POST or None,
+        kind=node.kind,
+        initial={"name": node.name, "place_name": node.place_name, "code": node.code},
+    )
     title = _("Rename %(name)s") % {"name": node.name}
     if request.method == "POST" and form.is_valid():
         try:
@@ -255,6 +257,13 @@ def household_list(request):
         q=(cleaned.get("q") or "").strip(),
         status=cleaned.get("status") or "active",
     )
+    # The building filter narrows within the chosen compound: a building of another compound
+    # (left over when the compound changed) is dropped rather than matching nothing.
+    choices = selectors.household_filter_choices(
+        user=user, compound=selectors.household_filter_compound(user=user, filters=filters)
+    )
+    if filters.compound and filters.building and filters.building not in {b.pk for b in choices["buildings"]}:
+        filters.building = None
     page = Paginator(selectors.household_list(user=user, filters=filters), HOUSEHOLDS_PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -262,7 +271,7 @@ def household_list(request):
         "page": page,
         "households": page.object_list,
         "filters": filters,
-        "choices": selectors.household_filter_choices(user=user),
+        "choices": choices,
         "can_create": has_action(user, Action.EDIT_HOUSEHOLD),
         "ignored_filters": sorted(filter_form.errors),
     }
@@ -285,19 +294,22 @@ def _household_detail_context(user, household, revealed=False):
     }
 
 
+def _reveal_personal_data(request, household, via: str) -> None:
+    """The one audited reveal (grid.services); refused as "not found", like anything out of scope."""
+    try:
+        services.household_personal_data_reveal(actor=request.user, household=household, via=via, request=request)
+    except ZhubaoError as error:
+        raise Http404 from error
+
+
+@never_cache
 @login_required
 def household_reveal(request, pk):
-    """Full phone, ID number and care reason, for roles allowed to see them; audited."""
+    """Full phone, ID number and care reason, for roles allowed to see them; audited, never cached."""
     household = selectors.household_detail(user=request.user, pk=pk, action=Action.REVEAL_PERSONAL_DATA)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    audit_record(
-        user=request.user,
-        action=AuditEvent.Action.PERSONAL_DATA_VIEWED,
-        obj=household,
-        detail={"fields": ["phone", "id_number", "care_reason"]},
-        request=request,
-    )
+    _reveal_personal_data(request, household, via="page")
     if request.htmx:
         return render(request, "grid/_household_personal.html", {"household": household, "revealed": True})
     context = _household_detail_context(request.user, household, revealed=True)
@@ -315,6 +327,7 @@ def _household_form(request, data=None, initial=None, household=None):
     )
 
 
+@never_cache
 @login_required
 def household_create(request):
     if not has_action(request.user, Action.EDIT_HOUSEHOLD):
@@ -335,9 +348,11 @@ def household_create(request):
     return render(request, "grid/household_form.html", {"form": form, "household": None})
 
 
+@never_cache
 @login_required
 def household_edit(request, pk):
-    """Edit a household. The form shows the full phone, ID number and care reason, so opening it is audited."""
+    """Edit a household. The form shows the full phone, ID number and care reason, so opening it is
+    an audited reveal, and the page is never cached."""
     user = request.user
     household = selectors.household_detail(user=user, pk=pk, action=Action.EDIT_HOUSEHOLD)
     if not household.is_active:
@@ -354,27 +369,8 @@ def household_edit(request, pk):
                 messages.success(request, _("The household was saved."))
                 return redirect("grid:household-detail", pk=household.pk)
     else:
-        initial = {
-            "building": household.building_id,
-            "hub": household.hub_id,
-            "unit": household.unit,
-            "room": household.room,
-            "head_name": household.head_name,
-            "phone": household.phone,
-            "id_number": household.id_number,
-            "resident_count": household.resident_count,
-            "tags": [tag.pk for tag in household.tags.all()],
-            "is_care": household.is_care,
-            "care_reason": household.care_reason,
-        }
-        form = _household_form(request, initial=initial, household=household)
-        audit_record(
-            user=user,
-            action=AuditEvent.Action.PERSONAL_DATA_VIEWED,
-            obj=household,
-            detail={"fields": ["phone", "id_number", "care_reason"], "via": "edit_form"},
-            request=request,
-        )
+        _reveal_personal_data(request, household, via="edit_form")
+        form = _household_form(request, initial=HouseholdForm.initial_for(household), household=household)
     return render(request, "grid/household_form.html", {"form": form, "household": household, "title": title})
 
 

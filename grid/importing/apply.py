@@ -18,7 +18,17 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
-from ..models import Grid, GridBuilding, GridColour, GridPost, Household, OrgNode, OrgNodeKind
+from ..models import (
+    HOUSEHOLD_FIELDS,
+    Grid,
+    GridBuilding,
+    GridColour,
+    GridPost,
+    Household,
+    OrgNode,
+    OrgNodeKind,
+    default_place_name,
+)
 from ..services import (
     grid_create,
     grid_post_create,
@@ -46,13 +56,10 @@ _KIND_BY_DEPTH = {
     3: OrgNodeKind.BUILDING,
     4: OrgNodeKind.HUB,
 }
+# The household's own values (its place and address are the row's key), and the search column.
 _HOUSEHOLD_VALUES = (
-    "head_name",
-    "phone",
-    "id_number",
-    "resident_count",
-    "is_care",
-    "care_reason",
+    *(name for name in HOUSEHOLD_FIELDS if name not in {"building", "hub", "unit", "room"}),
+    "phone_tail",
 )
 
 
@@ -107,6 +114,7 @@ def _create_nodes(plan: ImportPlan, ids: dict[Path, int]) -> int:
             nodes.append(
                 OrgNode(
                     name=path[-1],
+                    place_name=default_place_name(path[-1], _KIND_BY_DEPTH[depth]),
                     kind=_KIND_BY_DEPTH[depth],
                     parent_id=parent_id,
                     tree_id=tree_id,

@@ -3,7 +3,9 @@
 Nothing is written here. The result is an ``ImportPlan`` (what to create and update) and,
 in the shared ``ProblemList``, every problem with its sheet, Excel row and column. A path of
 names (社区 / 小区党支部 / 楼栋党小组 / 党员中心户) is the key of a tree node: existing
-nodes are matched by name under their parent.
+nodes are matched by name under their parent, or by place name (阳光小区 / 1号楼 finds
+阳光小区党支部 / 1号楼党小组) where no node has that name. Household cells go through the
+household rules (grid.rules) exactly as the portal form and the API do.
 
 Access: the deepest existing node on a row's path must be inside the user's scope for
 ``Action.IMPORT`` (so staff of a community may add compounds and buildings under it);
@@ -11,7 +13,6 @@ a new community needs a system admin. Out of scope and "does not exist" give the
 message, so an import does not reveal other communities.
 """
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -21,15 +22,15 @@ from accounts.access import managed_users
 from core.access import Action, is_global, scope
 from core.masking import is_masked
 
+from .. import rules
 from ..models import (
-    PHONE_PATTERN,
     Grid,
     GridBuilding,
     GridColour,
     Household,
     OrgNode,
     Tag,
-    id_number_is_valid,
+    default_place_name,
 )
 from .cells import cell_text, number_lost_digits
 from .layout import (
@@ -54,6 +55,7 @@ from .problems import ProblemList
 from .reader import ParsedSheet, ParsedWorkbook
 
 Path = tuple[str, ...]
+_KINDS = {1: "community", 2: "compound", 3: "building", 4: "hub"}
 RESIDENT_COUNT_MAX = 32_767
 PROGRESS_STEP = 500
 
@@ -66,6 +68,7 @@ class ExistingNode:
     parent_id: int | None
     tree_id: int
     is_active: bool
+    place_name: str = ""
 
 
 @dataclass
@@ -81,6 +84,7 @@ class ExistingHousehold:
     is_care: bool
     care_reason: str
     hub_id: int | None
+    phone_tail: str = ""
     tag_ids: set[int] = field(default_factory=set)
 
 
@@ -211,6 +215,8 @@ class WorkbookValidator:
         self._grid_keys: set[tuple[str, str]] = set()  # (community, code) of every grid row
         self._grids_in_scope: set[int] | None = None
         self._grid_buildings_stored: dict[int, set[int]] = {}
+        # (parent path, place name) → the path of the node it names, when exactly one does.
+        self._aliases: dict[Path, Path | None] = {}
 
     # --- the whole workbook ----------------------------------------------------------------
 
@@ -219,6 +225,11 @@ class WorkbookValidator:
             self.progress.phase("validating", total=self.parsed.total_rows)
         self._load_tree()
         self._tree_rows()
+        self._add_aliases(
+            (path, default_place_name(path[-1], _KINDS[len(path)]))
+            for path in self.sheet_paths
+            if path not in self.existing
+        )
         plan = ImportPlan(
             existing_nodes=self.existing,
             new_paths=sorted((p for p in self.sheet_paths if p not in self.existing), key=len),
@@ -253,19 +264,41 @@ class WorkbookValidator:
         rows = (
             OrgNode.objects.filter(tree_id__in=tree_ids)
             .order_by("tree_id", "level")
-            .values_list("id", "name", "kind", "parent_id", "tree_id", "is_active")
+            .values_list("id", "name", "kind", "parent_id", "tree_id", "is_active", "place_name")
         )
         paths: dict[int, Path] = {}
-        for node_id, name, kind, parent_id, tree_id, is_active in rows:
+        for node_id, name, kind, parent_id, tree_id, is_active, place_name in rows:
             path = (name,) if parent_id is None else (*paths[parent_id], name)
             paths[node_id] = path
-            self.existing[path] = ExistingNode(node_id, name, kind, parent_id, tree_id, is_active)
+            self.existing[path] = ExistingNode(node_id, name, kind, parent_id, tree_id, is_active, place_name)
+        self._add_aliases((path, node.place_name) for path, node in self.existing.items())
         self.in_scope = set(
             scope(OrgNode.objects.filter(tree_id__in=tree_ids), self.actor, Action.IMPORT).values_list("id", flat=True)
         )
 
     def _known(self, path: Path) -> bool:
         return path in self.existing or path in self.sheet_paths
+
+    def _add_aliases(self, named) -> None:
+        """Remember which node each (parent, place name) names; two nodes of one name: neither."""
+        for path, place_name in named:
+            if not place_name or place_name == path[-1]:
+                continue
+            key = (*path[:-1], place_name)
+            if key in self._aliases and self._aliases[key] != path:
+                self._aliases[key] = None
+            else:
+                self._aliases[key] = path
+
+    def _canonical(self, path: Path) -> Path:
+        """The path as the portal names it: each level by name, else by place name (阳光小区 → 阳光小区党支部)."""
+        resolved: Path = ()
+        for name in path:
+            candidate = (*resolved, name)
+            if not self._known(candidate):
+                candidate = self._aliases.get(candidate) or candidate
+            resolved = candidate
+        return resolved
 
     def _judge(self, path: Path):
         """None when the user may write at ``path``; else (code, level index, params). Cached."""
@@ -304,6 +337,8 @@ class WorkbookValidator:
                 continue
             last = filled[-1]
             gaps = [index for index in range(last) if not names[index]]
+            if not gaps:
+                names[: last + 1] = self._canonical(tuple(names[: last + 1]))
             for index in gaps:
                 if index == 0:
                     row.error("required", "community")
@@ -337,6 +372,7 @@ class WorkbookValidator:
             "is_care",
             "care_reason",
             "hub_id",
+            "phone_tail",
         )
         for values in rows:
             household = ExistingHousehold(*values)
@@ -359,15 +395,15 @@ class WorkbookValidator:
         operations = []
         for row in self._rows(SHEET_HOUSEHOLDS):
             path = (row.text("community", required=True), row.text("compound", required=True))
-            path = (*path, row.text("building", required=True))
-            unit = row.text("unit")
-            room = row.text("room", required=True)
-            values = {"head_name": row.text("head_name", required=True)}
+            path = self._canonical((*path, row.text("building", required=True)))
+            unit = self._household_text(row, "unit")
+            room = self._household_text(row, "room")
+            values = {"head_name": self._household_text(row, "head_name")}
             phone, phone_masked = self._phone(row)
             id_number, id_masked = self._id_number(row)
             resident_count = self._resident_count(row)
             is_care = self._yes_no(row, "is_care")
-            care_reason = row.text("care_reason") if row.present("care_reason") else None
+            care_reason = self._care_reason(row)
             care_reason_masked = care_reason is not None and is_masked(care_reason)
             hub = row.text("hub") if row.present("hub") else None
             tag_ids = self._tags(row, tags, known_tags)
@@ -394,6 +430,8 @@ class WorkbookValidator:
                     row.error("masked_for_new", name)
                 elif value is not None and not masked:
                     values[name] = value
+            if "phone" in values:
+                values["phone_tail"] = rules.phone_tail(values["phone"])
             if resident_count is not None:
                 values["resident_count"] = resident_count
             if is_care is not None:
@@ -420,14 +458,32 @@ class WorkbookValidator:
             row.error("unknown_building", "building", building=path[2], compound=path[1], source_sheet=SHEET_TREE)
         return False
 
+    def _household_text(self, row: _Row, key: str, *, check: bool = True) -> str:
+        """A household cell, normalised and checked by its rule (grid.rules), as the form and API do."""
+        value = rules.normalise_household_field(key, cell_text(row.raw_value(key)))
+        problem = rules.household_field_problem(key, value) if check else None
+        if problem is not None:
+            code, params = problem
+            row.error(code, key, **params)
+        return value
+
+    def _care_reason(self, row: _Row) -> str | None:
+        if not row.present("care_reason"):
+            return None
+        raw = cell_text(row.raw_value("care_reason"))
+        if is_masked(raw):
+            return raw
+        return self._household_text(row, "care_reason")
+
     def _phone(self, row: _Row) -> tuple[str | None, bool]:
         if not row.present("phone"):
             return None, False
-        value = re.sub(r"\s+", "", row.text("phone"))
+        value = self._household_text(row, "phone", check=False)
         if is_masked(value):
             return value, True
-        if value and not PHONE_PATTERN.match(value):
-            row.error("phone_invalid", "phone")
+        problem = rules.household_field_problem("phone", value)
+        if problem is not None:
+            row.error(problem[0], "phone", **problem[1])
         return value, False
 
     def _id_number(self, row: _Row) -> tuple[str | None, bool]:
@@ -437,11 +493,12 @@ class WorkbookValidator:
         if number_lost_digits(raw):
             row.error("id_number_as_number", "id_number")
             return None, False
-        value = re.sub(r"\s+", "", cell_text(raw)).upper()
+        value = rules.normalise_id_number(cell_text(raw))
         if is_masked(value):
             return value, True
-        if value and not id_number_is_valid(value):
-            row.error("id_number_invalid", "id_number")
+        problem = rules.household_field_problem("id_number", value)
+        if problem is not None:
+            row.error(problem[0], "id_number", **problem[1])
         return value, False
 
     def _resident_count(self, row: _Row) -> int | None:
@@ -604,7 +661,7 @@ class WorkbookValidator:
             if len(parts) != 2 or not all(parts):
                 row.error("building_format", "buildings", example="阳光小区党支部/1号楼党小组", item=item)
                 continue
-            path = (community, *parts)
+            path = self._canonical((community, *parts))
             if not self._known(path):
                 row.error(
                     "unknown_building", "buildings", building=parts[1], compound=parts[0], source_sheet=SHEET_TREE

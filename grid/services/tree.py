@@ -19,6 +19,7 @@ from ..models import (
     OrgNode,
     OrgNodeKind,
     OrgNodeMove,
+    default_place_name,
 )
 
 # A fixed key for the advisory lock taken when a new community (a new mptt tree) is created.
@@ -62,8 +63,14 @@ def org_tree_lock(*, tree_id: int | None) -> None:
 
 
 @transaction.atomic
-def org_node_create(*, actor, name: str, parent: OrgNode | None = None, code: str = "") -> OrgNode:
-    """Add a node; its kind follows from the parent (community → compound → building → hub)."""
+def org_node_create(
+    *, actor, name: str, parent: OrgNode | None = None, code: str = "", place_name: str = ""
+) -> OrgNode:
+    """Add a node; its kind follows from the parent (community → compound → building → hub).
+
+    A compound branch or building group without a ``place_name`` is named after its place
+    (阳光小区党支部 → 阳光小区), which addresses use.
+    """
     if parent is not None:
         org_tree_lock(tree_id=parent.tree_id)
         parent.refresh_from_db()
@@ -80,6 +87,7 @@ def org_node_create(*, actor, name: str, parent: OrgNode | None = None, code: st
             {"parent": [_("Choose a building group or a higher level.")]},
         )
     node = OrgNode(name=name.strip(), parent=parent, kind=kind, code=code.strip())
+    node.place_name = (place_name or "").strip() or default_place_name(node.name, kind)
     _check_unique_name(node)
     full_clean_or_raise(node, exclude=["lft", "rght", "tree_id", "level"])
     node.save()
@@ -88,15 +96,19 @@ def org_node_create(*, actor, name: str, parent: OrgNode | None = None, code: st
 
 
 @transaction.atomic
-def org_node_rename(*, actor, node: OrgNode, name: str, code: str | None = None) -> OrgNode:
+def org_node_rename(
+    *, actor, node: OrgNode, name: str, code: str | None = None, place_name: str | None = None
+) -> OrgNode:
     org_tree_lock(tree_id=node.tree_id)
     old_name = node.name
     node.name = name.strip()
+    if place_name is not None:  # "" goes back to the place in the name
+        node.place_name = place_name.strip() or default_place_name(node.name, node.kind)
     if code is not None:
         node.code = code.strip()
     _check_unique_name(node)
     full_clean_or_raise(node, exclude=["lft", "rght", "tree_id", "level"])
-    node.save(update_fields=["name", "code", "updated_at"])
+    node.save(update_fields=["name", "place_name", "code", "updated_at"])
     audit_record(
         user=actor,
         action=AuditEvent.Action.TREE_CHANGED,

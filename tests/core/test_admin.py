@@ -115,12 +115,20 @@ def test_the_household_changelist_masks_phone_and_id_number(org, login):
     assert household.masked_phone in content and household.masked_id_number in content
 
 
-def test_opening_a_household_in_the_admin_is_recorded_as_a_personal_data_view(org, login):
-    response = login(org.users.admin).get(change_url(org.household1))
+def test_the_household_change_page_masks_personal_data_until_an_audited_reveal(org, login):
+    client = login(org.users.admin)
+    response = client.get(change_url(org.household1))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert org.household1.phone not in content and org.household1.id_number not in content
+    assert org.household1.masked_phone in content and "?reveal=1" in content
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.PERSONAL_DATA_VIEWED).exists()
+    response = client.get(change_url(org.household1) + "?reveal=1")
     assert response.status_code == 200
     assert org.household1.phone in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
     event = AuditEvent.objects.get(action=AuditEvent.Action.PERSONAL_DATA_VIEWED)
-    assert (event.user, event.object_id) == (org.users.admin, str(org.household1.pk))
+    assert (event.user, event.object_id, event.detail["via"]) == (org.users.admin, str(org.household1.pk), "admin")
 
 
 @pytest.mark.parametrize(
@@ -358,10 +366,11 @@ def test_a_household_edited_in_the_admin_is_validated_and_stamped_by_the_service
         "care_reason": "",
     }
     client = login(org.users.admin)
-    response = client.post(change_url(household), data)
+    revealed = change_url(household) + "?reveal=1"  # the personal data is edited only once revealed
+    response = client.post(revealed, data)
     assert response.status_code == 200
     assert "phone" in response.context["adminform"].form.errors
-    response = client.post(change_url(household), {**data, "phone": "13900001111"})
+    response = client.post(revealed, {**data, "phone": "139 0000 1111"})  # normalised as everywhere
     assert response.status_code == 302
     household.refresh_from_db()
     assert (household.building_id, household.compound_id, household.phone) == (
@@ -653,7 +662,7 @@ def test_the_household_changelist_leaves_out_the_care_reason(org, login):
 
 def test_a_community_admin_opening_a_household_sees_the_care_reason_and_it_is_recorded(org, login, community_admin):
     household_update(actor=None, household=org.household1, is_care=True, care_reason="独居，需每周联系")
-    response = login(community_admin).get(change_url(org.household1))
+    response = login(community_admin).get(change_url(org.household1) + "?reveal=1")
     assert response.status_code == 200
     assert "独居，需每周联系" in response.content.decode()
     event = AuditEvent.objects.get(action=AuditEvent.Action.PERSONAL_DATA_VIEWED)
@@ -668,7 +677,7 @@ def test_a_household_change_form_masks_personal_data_for_someone_who_may_not_rev
     household = org.household1
     household_update(actor=None, household=household, is_care=True, care_reason="独居，需每周联系")
     client = login(org.users.admin)
-    response = client.get(change_url(household))
+    response = client.get(change_url(household) + "?reveal=1")
     assert response.status_code == 200
     content = response.content.decode()
     assert "独居，需每周联系" not in content

@@ -67,15 +67,16 @@ def test_household_filter_by_a_node_out_of_scope_finds_nothing(org):
     assert list(selectors.household_list(user=org.users.staff, filters=filters)) == []
 
 
-def test_household_filter_choices_group_buildings_under_their_compound(org):
+def test_the_building_filter_offers_only_the_buildings_of_the_chosen_compound(org):
     choices = selectors.household_filter_choices(user=org.users.staff)
     assert [compound.pk for compound in choices["compounds"]] == [org.compound1.pk, org.compound2.pk]
-    assert [(group.pk, [b.pk for b in buildings]) for group, buildings in choices["building_groups"]] == [
-        (org.compound1.pk, [org.building1.pk]),
-        (org.compound2.pk, [org.building2.pk]),
-    ]
+    # No compound chosen: no building list (a city has thousands), but a hint to choose one.
+    assert choices["buildings"] == [] and choices["needs_compound"]
+    chosen = selectors.household_filter_choices(user=org.users.staff, compound=org.compound2.pk)
+    assert [building.pk for building in chosen["buildings"]] == [org.building2.pk]
+    # A cadre of one building sees no compound, and their buildings at once.
     cadre_choices = selectors.household_filter_choices(user=org.users.cadre1)
-    assert cadre_choices["compounds"] == [] and cadre_choices["building_count"] == 1
+    assert cadre_choices["compounds"] == [] and [b.pk for b in cadre_choices["buildings"]] == [org.building1.pk]
 
 
 def test_home_counts_for_a_grid_worker(org):

@@ -54,7 +54,7 @@ def household_row(**values):
         "hub": "",
     }
     row.update(values)
-    return [row[column.key] for column in HOUSEHOLDS.columns]
+    return [row.get(column.key, "") for column in HOUSEHOLDS.columns]  # 地址 is written, never read
 
 
 def grid_row(**values):

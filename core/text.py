@@ -1,0 +1,62 @@
+"""One way to clean what people type (or paste, or write in Excel), before any rule looks at it.
+
+``normalise_text``: Unicode NFKC (full-width letters, digits and punctuation become their
+ordinary forms: "１３８" → "138", "－" → "-"), then every Unicode decimal digit becomes its ASCII
+digit (Arabic-Indic "١٣٨", Devanagari … which NFKC keeps), control and format characters go
+(NUL, zero-width spaces, BOM, bidi marks; a long text keeps its line breaks), and runs of
+whitespace become one space. Rules that follow check ASCII only (``[0-9]``, never ``\\d``).
+
+``prose=True`` is for Chinese text people write (a name, a care reason): NFC instead of NFKC,
+so the full-width punctuation of Chinese (，。：（）) stays as written, while full-width
+letters and digits and the ideographic space still become ASCII.
+"""
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"[^\S\n]+")  # whitespace other than a line break
+_ANY_SPACE = re.compile(r"\s+")
+_MANY_BREAKS = re.compile(r"\n{3,}")
+
+
+def ascii_digits(value: str) -> str:
+    """Every Unicode decimal digit (category Nd) as its ASCII digit; other characters unchanged."""
+    if value.isascii():
+        return value
+    return "".join(str(unicodedata.decimal(char)) if unicodedata.category(char) == "Nd" else char for char in value)
+
+
+def _keep(char: str) -> bool:
+    if char in "\t\n\r\f\v":  # whitespace controls: folded below
+        return True
+    return unicodedata.category(char) not in {"Cc", "Cf", "Cs", "Co"}
+
+
+def _fold_width(text: str) -> str:
+    """Full-width letters and digits (Ａ, １) and the ideographic space as ASCII; punctuation kept."""
+    return "".join(
+        unicodedata.normalize("NFKC", char)
+        if char == "\u3000" or ("\uff01" <= char <= "\uff5e" and char.isalnum())
+        else char
+        for char in text
+    )
+
+
+def normalise_text(value, *, multiline: bool = False, prose: bool = False) -> str:
+    """NFKC (NFC and width folding for ``prose``), ASCII digits, no control characters,
+    whitespace collapsed and stripped.
+
+    ``multiline`` keeps line breaks (at most one blank line in a row) for long texts such as a
+    care reason; elsewhere a line break is a space.
+    """
+    if value is None:
+        return ""
+    text = str(value)
+    text = _fold_width(unicodedata.normalize("NFC", text)) if prose else unicodedata.normalize("NFKC", text)
+    text = ascii_digits(text)
+    text = "".join(char for char in text if _keep(char))
+    if not multiline:
+        return _ANY_SPACE.sub(" ", text).strip()
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _MANY_BREAKS.sub("\n\n", "\n".join(lines)).strip()

@@ -1,0 +1,103 @@
+"""Household search as people type it: an address, a head's name, the end of a phone number.
+
+The query is normalised (core.text: full-width digits, "－" and spaces as typed on a phone)
+and parsed into parts, and each part becomes an equality (or a prefix) on an indexed column,
+so a search stays an index lookup inside the user's scope at 200,000 households:
+
+- "3号楼2单元402", "3栋2单元402室", "阳光小区3号楼": (estate?, building number, unit?, room?)
+  → ``building_id IN`` (buildings whose place name is 3号楼/3栋/3幢/3号, under the estate if
+  named; ``org_node_place_name_idx``) and ``unit = …``, ``room = …``
+  (``household_unique_active_address``);
+- "1-2-502" (building-unit-room) and "3-402" (building-room): the same;
+- four digits, "5678": the phone's last four digits (``phone_tail``, index
+  ``(community_id, phone_tail)``) or a room; three digits or five or more: a room;
+- anything else, "张" or "阳光小区": a head's name by prefix (``(community_id, head_name)``
+  with ``varchar_pattern_ops`` on PostgreSQL, so ``LIKE '张%'`` uses it), or an estate or a
+  building by its place name.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from core.text import normalise_text
+
+from .models import OrgNode, OrgNodeKind
+from .rules import normalise_household_field, normalise_room, normalise_unit
+
+_NUMBER = r"[0-9]+[A-Za-z]?"
+_BUILDING_WORDS = ("号楼", "栋", "幢", "号", "楼")
+_DASHED = re.compile(rf"^(?P<estate>[^0-9]*?)(?P<building>{_NUMBER})-(?:(?P<unit>{_NUMBER})-)?(?P<room>{_NUMBER})$")
+_SPOKEN = re.compile(
+    rf"^(?P<estate>[^0-9]*?)(?P<building>{_NUMBER})(?:号楼|栋|幢|号|楼)"
+    rf"(?:(?P<unit>{_NUMBER})单元)?(?:(?P<room>{_NUMBER})(?:室|号|房)?)?$"
+)
+_DIGITS = re.compile(r"^[0-9]+$")
+
+
+@dataclass(frozen=True)
+class AddressQuery:
+    """The parts of an address a search names (empty: not named)."""
+
+    estate: str = ""
+    building: str = ""  # the building's number, "3" of 3号楼
+    unit: str = ""
+    room: str = ""
+
+
+def parse_address(text: str) -> AddressQuery | None:
+    """The address a query names, or None when it names no building."""
+    compact = re.sub(r"\s+", "", normalise_text(text)).replace("－", "-").replace("—", "-")
+    match = _DASHED.match(compact) or _SPOKEN.match(compact)
+    if match is None:
+        return None
+    parts = match.groupdict()
+    return AddressQuery(
+        estate=(parts["estate"] or "").strip(),
+        building=parts["building"],
+        unit=normalise_unit(parts.get("unit") or ""),
+        room=normalise_room(parts.get("room") or ""),
+    )
+
+
+def _building_names(number: str) -> list[str]:
+    return [f"{number}{word}" for word in _BUILDING_WORDS] + [number]
+
+
+def _compounds_named(name: str):
+    return OrgNode.objects.filter(kind=OrgNodeKind.COMPOUND, place_name=name).values("id")
+
+
+def _address_condition(address: AddressQuery) -> Q:
+    buildings = OrgNode.objects.filter(kind=OrgNodeKind.BUILDING, place_name__in=_building_names(address.building))
+    if address.estate:
+        buildings = buildings.filter(parent_id__in=_compounds_named(address.estate))
+    condition = Q(building_id__in=buildings.values("id"))
+    if address.unit:
+        condition &= Q(unit=address.unit)
+    if address.room:
+        condition &= Q(room=address.room)
+    return condition
+
+
+def household_search_condition(text: str) -> Q | None:
+    """The condition a search query puts on households (None: an empty query)."""
+    query = normalise_text(text)
+    if not query:
+        return None
+    address = parse_address(query)
+    if address is not None:
+        return _address_condition(address)
+    compact = normalise_room(query.replace(" ", ""))  # "502室" is room 502
+    if _DIGITS.match(compact):
+        condition = Q(room=compact)
+        if len(compact) == 4:
+            condition |= Q(phone_tail=compact)
+        return condition
+    places = OrgNode.objects.filter(place_name=compact, kind__in=[OrgNodeKind.COMPOUND, OrgNodeKind.BUILDING])
+    return (
+        Q(head_name__startswith=normalise_household_field("head_name", text))
+        | Q(compound_id__in=places.filter(kind=OrgNodeKind.COMPOUND).values("id"))
+        | Q(building_id__in=places.filter(kind=OrgNodeKind.BUILDING).values("id"))
+    )
