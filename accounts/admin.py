@@ -20,6 +20,7 @@ from core.errors import ErrorCode, ZhubaoError
 from core.masking import mask_phone
 from grid.models import Grid, OrgNode
 
+from . import forms as identity_forms
 from . import services
 from .access import GLOBAL_ONLY_ROLES, grant_refusal, is_global_admin, managed_users, may_manage_user
 from .models import Department, RoleGrant, User
@@ -180,10 +181,27 @@ class UserAdmin(ScopedAdminMixin, ServiceErrorsMixin, DjangoUserAdmin):
     search_fields = ("username", "full_name", "email")
     filter_horizontal = ()
     inlines = [ActiveGrantInline, NewGrantInline]
+    change_password_form = identity_forms.AdminPasswordSetForm  # saved through accounts.services.user_set_password
+    actions = ["unlock_logins"]
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not is_global_admin(request.user):
+            actions.pop("unlock_logins", None)  # lockouts are lifted by admins of all communities only
+        return actions
+
+    @admin.action(description=_("Unlock the logins of the selected people"))
+    def unlock_logins(self, request, queryset):
+        people = list(queryset)
+        for person in people:
+            services.user_unlock(actor=request.user, user=person, request=request)
+        self.message_user(
+            request, _("The logins of %(count)s people were unlocked.") % {"count": len(people)}, messages.SUCCESS
+        )
 
     def get_inline_instances(self, request, obj=None):
         return super().get_inline_instances(request, obj) if obj is not None else []
@@ -206,7 +224,8 @@ class UserAdmin(ScopedAdminMixin, ServiceErrorsMixin, DjangoUserAdmin):
         user = self.get_object(request, unquote(id))
         if user is None or not may_manage_user(request.user, user):
             raise Http404
-        return super().user_change_password(request, id, form_url)
+        with identity_forms.password_set_by(request.user):  # the form saves through user_set_password, as this admin
+            return super().user_change_password(request, id, form_url)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -217,7 +236,10 @@ class UserAdmin(ScopedAdminMixin, ServiceErrorsMixin, DjangoUserAdmin):
                     status_code=403,
                 )
             # There is no user_update service yet; the form has validated the fields.
-            return super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            if "is_active" in form.changed_data and not obj.is_active:
+                services.user_deactivated(actor=request.user, user=obj)  # their API tokens end at once
+            return None
         password = form.cleaned_data.get("password1") if form.cleaned_data.get("set_usable_password") else None
         created = services.user_create(
             actor=request.user, username=obj.username, password=password or None, check_password=False

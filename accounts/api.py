@@ -6,28 +6,37 @@ through accounts.services.
 """
 
 import django_filters
+from django.contrib.auth import authenticate
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.access import Action, get_in_scope_or_404
 from core.api import WRITE_ERRORS, ErrorSerializer, ScopedListRetrieveViewSet
 
+from .authentication import PasswordChangeRequired, token_lifetime
 from .models import Role, RoleGrant, User
 from .selectors import visible_grants
 from .serializers import (
     RoleGrantCreateSerializer,
     RoleGrantSerializer,
-    TokenSerializer,
     UserCreateSerializer,
     UserSerializer,
 )
-from .services import role_grant_add, role_grant_revoke, user_create_with_grant
+from .services import (
+    role_grant_add,
+    role_grant_revoke,
+    user_api_logout,
+    user_api_token_issue,
+    user_create_with_grant,
+)
 
 
 class UserFilter(django_filters.FilterSet):
@@ -97,17 +106,69 @@ class UserViewSet(ScopedListRetrieveViewSet):
         return Response(RoleGrantSerializer(grant).data)
 
 
+# --- API tokens (accounts/authentication.py says how they are checked) ------------------------------
+
+
+class TokenLoginSerializer(AuthTokenSerializer):
+    """DRF's username and password, checked through Django's ``authenticate()`` with the Django request,
+    so axes counts a failure, refuses a locked username and its middleware answers ``locked_out``."""
+
+    def validate(self, attrs):
+        request = self.context["request"]
+        user = authenticate(
+            request=getattr(request, "_request", request), username=attrs["username"], password=attrs["password"]
+        )
+        if user is None:
+            raise serializers.ValidationError(_("Unable to log in with provided credentials."), code="authorization")
+        attrs["user"] = user
+        return attrs
+
+
+class TokenAnswerSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True, help_text=_("Ask for a new token after this time."))
+
+
 class TokenObtainView(ObtainAuthToken):
-    """Exchange a username and password for an API token (``Authorization: Token …``)."""
+    """Exchange a username and password for an API token (``Authorization: Token …``).
+
+    The token expires after ``ZHUBAO_TOKEN_TTL_HOURS``; asking again gives the same token until then
+    and a new one after. 5 failures within 10 minutes lock the username for 10 minutes (429
+    ``locked_out``, also with the right password). Someone whose password was set by someone else
+    gets 403 ``password_change_required`` until they choose their own on the portal.
+    """
 
     authentication_classes = []
+    serializer_class = TokenLoginSerializer
 
     @extend_schema(
-        request=AuthTokenSerializer,
-        responses={200: TokenSerializer, 400: ErrorSerializer},
+        request=TokenLoginSerializer,
+        responses={200: TokenAnswerSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
         auth=[],
         tags=["auth"],
         operation_id="auth_token_create",
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        if user.must_change_password:
+            raise PasswordChangeRequired()
+        token = user_api_token_issue(user=user, request=request)
+        return Response(
+            TokenAnswerSerializer({"token": token.key, "expires_at": token.created + token_lifetime()}).data
+        )
+
+
+class TokenRevokeView(APIView):
+    """End the caller's API token (log out of the API). Allowed before a required password change."""
+
+    permission_classes = [IsAuthenticated]
+    allowed_before_password_change = True
+
+    @extend_schema(
+        request=None, responses={204: None, 401: ErrorSerializer}, tags=["auth"], operation_id="auth_token_revoke"
+    )
+    def post(self, request):
+        user_api_logout(user=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

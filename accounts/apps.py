@@ -11,3 +11,5 @@ class AccountsConfig(AppConfig):
         from . import access
 
         access.register()
+        # Logins, failures, lockouts and logouts in the audit log.
+        from . import receivers  # noqa: F401

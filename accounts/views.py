@@ -1,15 +1,20 @@
-"""People pages: who works in the user's part of the tree, with their roles. Editing is in the admin."""
+"""People pages (who works in the user's part of the tree, with their roles; editing is in the admin),
+and logging in, out and changing one's password."""
 
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 
 from core.access import Action, has_action
 from core.masking import mask_phone
 
 from . import selectors
-from .forms import PeopleFilterForm
+from .forms import LoginForm, OwnPasswordChangeForm, PeopleFilterForm
 from .models import Role
 
 PEOPLE_PER_PAGE = 50
@@ -59,3 +64,34 @@ def person_detail(request, pk):
             "can_manage": has_action(request.user, Action.MANAGE_PEOPLE),
         },
     )
+
+
+# --- Logging in, out and changing the password ----------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    """The login page, with the language switch; axes locks a username after repeated failures."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = False
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """A person chooses their own password (required after someone else set it; see
+    accounts.middleware.PasswordChangeRequiredMiddleware)."""
+
+    template_name = "accounts/password_change.html"
+    form_class = OwnPasswordChangeForm
+    success_url = reverse_lazy("home")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "required": self.request.user.must_change_password}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password was changed."))
+        return response

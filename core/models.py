@@ -12,6 +12,13 @@ class AuditEvent(models.Model):
         IMPORTED = "imported", _("Imported")
         TREE_CHANGED = "tree_changed", _("Organisation tree changed")
         GRANT_CHANGED = "grant_changed", _("Role grant changed")
+        # Who got in (accounts/receivers.py, accounts.services).
+        LOGIN_SUCCEEDED = "login_succeeded", _("Login succeeded")
+        LOGIN_FAILED = "login_failed", _("Login failed")
+        LOGOUT = "logout", _("Logged out")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        UNLOCKED = "unlocked", _("Unlocked")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -7,9 +7,13 @@ from .models import AuditEvent, Heartbeat
 
 
 def _client_ip(request) -> str | None:
+    """The client's address as the lockout sees it: behind the reverse proxy, the one it forwarded
+    (ZHUBAO_PROXY_COUNT in the settings), never the proxy's own."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(getattr(request, "_request", request)) or None
 
 
 def audit_record(*, user, action: str, obj=None, detail: dict | None = None, request=None) -> AuditEvent:

@@ -9,7 +9,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import TokenObtainView, UserViewSet
+from accounts.api import TokenObtainView, TokenRevokeView, UserViewSet
 from core.api import LocalSwaggerView
 from grid.api import GridViewSet, HouseholdViewSet, OrgNodeViewSet
 
@@ -28,6 +28,7 @@ router.register("users", UserViewSet, basename="user")
 
 urlpatterns = [
     path("v1/auth/token/", TokenObtainView.as_view(), name="token"),
+    path("v1/auth/token/revoke/", TokenRevokeView.as_view(), name="token-revoke"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", LocalSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -5,6 +5,23 @@ roles at places (and creates a person with a first grant). Callers import from `
 """
 
 from .grants import role_grant_add, role_grant_revoke, user_create_with_grant
-from .people import department_create, user_create
+from .people import (
+    department_create,
+    user_api_logout,
+    user_api_token_issue,
+    user_api_tokens_revoke,
+    user_create,
+    user_deactivated,
+    user_set_password,
+    user_unlock,
+)
 
 __all__ = ["department_create", "role_grant_add", "role_grant_revoke", "user_create", "user_create_with_grant"]
+__all__ += [  # passwords, API tokens and lockouts
+    "user_api_logout",
+    "user_api_token_issue",
+    "user_api_tokens_revoke",
+    "user_deactivated",
+    "user_set_password",
+    "user_unlock",
+]

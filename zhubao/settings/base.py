@@ -9,6 +9,7 @@ Environment:
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",  # login lockout (accounts/lockout.py)
     "mptt",
     "rest_framework",
     "rest_framework.authtoken",
@@ -72,8 +74,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.IdleTimeoutMiddleware",  # logs out after ZHUBAO_SESSION_IDLE_MINUTES
+    "accounts.middleware.PasswordChangeRequiredMiddleware",  # a password set by someone else is changed first
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into accounts.lockout.lockout_response
 ]
 
 ROOT_URLCONF = "zhubao.urls"
@@ -166,14 +171,55 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# Every new or changed password (accounts.services.user_set_password, the forms, the API): at least
+# 10 characters of three classes, not the username (nor like it), not a common password.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "email")},
+    },
+    {"NAME": "accounts.password_validation.NotContainingUsernameValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "accounts.password_validation.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-SESSION_COOKIE_AGE = 8 * 60 * 60  # one working day
+# axes checks the lockout before the password (accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+SESSION_COOKIE_AGE = 8 * 60 * 60  # one working day at most
 SESSION_COOKIE_HTTPONLY = True
+# Logged out after this many minutes without a request (accounts.middleware.IdleTimeoutMiddleware).
+ZHUBAO_SESSION_IDLE_MINUTES = int(os.environ.get("ZHUBAO_SESSION_IDLE_MINUTES", "30"))
+# API tokens expire this many hours after they were issued (accounts.authentication).
+ZHUBAO_TOKEN_TTL_HOURS = int(os.environ.get("ZHUBAO_TOKEN_TTL_HOURS", "12"))
+
+# Lockout (django-axes): a username is locked for 10 minutes after 5 failed logins within 10 minutes,
+# on the login page, the admin's and the token endpoint. Only the username is locked, never an address:
+# behind the reverse proxy every request would otherwise share the proxy's.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=10)  # the lock's length, and the window failures are counted in
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_HANDLER = "accounts.lockout.SlidingWindowHandler"  # counts only the failures of the last 10 minutes
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: the window is counted from them
+AXES_DISABLE_ACCESS_LOG = True  # logins and logouts are in core's audit log
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends 10 minutes after the 5th failure
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"  # Chinese page or {"code": "locked_out"}, 429
+AXES_ENABLE_ADMIN = False  # global admins unlock with the action on the people page of the admin
+# W006 asks to lock addresses too: behind the proxy that locks everyone; the username lock holds
+# whatever address or browser an attacker rotates through.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# The client's address (lockout records, audit rows): ZHUBAO_PROXY_COUNT reverse proxies stand in front
+# of Django (0 in development, 1 behind the production nginx). Each appends the address it saw to
+# X-Forwarded-For, so the client is the entry our outermost proxy wrote; what a client puts in the
+# header itself comes before it and is ignored. ipware counts only the proxies listed in the header.
+ZHUBAO_PROXY_COUNT = int(os.environ.get("ZHUBAO_PROXY_COUNT", "0"))
+if ZHUBAO_PROXY_COUNT > 0:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = ZHUBAO_PROXY_COUNT - 1
+    IPWARE_STRICT = False  # a chain longer than ours (the client's own entries first) is still read
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)  # no proxy: the header is the client's to forge
+    AXES_IPWARE_PROXY_COUNT = None
 
 # --- Language and time ----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -201,8 +247,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Tokens expire; both refuse a user who must change their password first (accounts/authentication.py).
+        # The token class first, so a refused token answers 401 with WWW-Authenticate.
+        "accounts.authentication.ExpiringTokenAuthentication",
+        "accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [

@@ -7,6 +7,8 @@ from .base import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+# The lockout stays on in tests; only the test client's login() (which has no request) skips its check.
+AUTHENTICATION_BACKENDS = ["accounts.lockout.RequestOptionalAxesBackend", "django.contrib.auth.backends.ModelBackend"]
 LANGUAGE_CODE = "zh-hans"
 # Keep parallel or repeated runs from reading each other's cache entries.
 CACHES["default"]["KEY_PREFIX"] = f"zhubao-test-{uuid.uuid4().hex[:8]}"  # noqa: F405
