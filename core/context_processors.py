@@ -8,6 +8,8 @@ def navigation(request):
         return {}
     return {
         "nav": {
+            # The tree, households and grids: not for a department handler, whose work is the issue list.
+            "tree": has_action(user, Action.VIEW),
             "people": has_action(user, Action.VIEW_PEOPLE),
             "import": has_action(user, Action.IMPORT),
             "export": has_action(user, Action.EXPORT),

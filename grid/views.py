@@ -48,6 +48,9 @@ def home(request):
         "can_edit_households": has_action(user, Action.EDIT_HOUSEHOLD),
         "can_manage_grids": has_action(user, Action.MANAGE_GRID),
     }
+    if has_tree_role:
+        context["counts"] = selectors.home_counts(user=user)
+        context["places"] = selectors.home_places(user=user)
     return render(request, "home.html", context)
 
 

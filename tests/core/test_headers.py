@@ -91,3 +91,11 @@ def test_favicon_ico_is_served_from_the_static_files(client, db):
 def test_pages_link_their_icon(org, client):
     client.force_login(org.users.cadre1)
     assert 'rel="icon"' in client.get("/").content.decode()
+
+
+def test_only_the_admin_may_use_style_attributes_and_nothing_else_is_relaxed_there(org, client):
+    client.force_login(org.users.admin)
+    admin = directives(client.get("/admin/grid/orgnode/"))
+    assert admin["style-src-attr"] == ["'unsafe-inline'"]  # django-mptt's indented tree rows
+    assert admin["style-src"] == ["'self'"] and admin["script-src"] == ["'self'"]
+    assert "style-src-attr" not in directives(client.get("/"))

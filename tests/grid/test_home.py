@@ -21,8 +21,9 @@ def home(client, user):
 def test_a_department_handler_is_told_which_department_they_act_for_and_when_their_queue_arrives(org, client):
     page = home(client, org.users.dept)
     assert NO_ROLE not in page and OLD_NO_ROLE not in page
-    assert "职能部门" in page and "城管局" in page and "您代表的部门" in page
+    assert "职能部门" in page and "城管局" in page and "您代表的部门：" in page
     assert "问题清单" in page  # their queue arrives with the issue list
+    assert 'href="/tree/"' not in page and 'href="/households/"' not in page  # menus that would show nothing
     assert "居民户" not in page.split("</nav>", 1)[1].split("data-role")[0]  # no household figures above the role
 
 
@@ -81,3 +82,8 @@ def test_the_home_page_of_a_department_handler_runs_no_tree_counts(org, client, 
     client.force_login(org.users.dept)
     with django_assert_max_num_queries(8):
         assert client.get(reverse("home")).status_code == 200
+
+
+def test_roles_in_the_tree_keep_the_tree_households_and_grids_menus(org, client):
+    page = home(client, org.users.cadre1)
+    assert 'href="/tree/"' in page and 'href="/households/"' in page and 'href="/grids/"' in page

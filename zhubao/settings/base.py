@@ -65,7 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",  # Content-Security-Policy: see CONTENT_SECURITY_POLICY below
+    "core.middleware.ContentSecurityPolicyMiddleware",  # django-csp: see CONTENT_SECURITY_POLICY below
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Chinese unless the user chose another language (the set_language cookie); Accept-Language is ignored.
@@ -277,7 +277,8 @@ SPECTACULAR_SETTINGS = {
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): every script and style is a file of our own origin; no
 # inline script, no inline style, no eval. A page that needs more relaxes only its own policy with
-# csp.decorators (none does today: the API docs load their start-up script from a second request).
+# csp.decorators (none does today: the API docs load their start-up script from a second request);
+# under /admin/ style attributes are allowed for django-mptt's tree list (core/middleware.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
