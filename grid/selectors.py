@@ -25,6 +25,7 @@ from .models import (
     OrgNodeMove,
     Tag,
 )
+from .search import household_search_condition
 from .services.tree import MovePlan, org_node_move_plan
 
 HOUSEHOLD_COLUMN = {
