@@ -216,8 +216,11 @@ def _check_move(node: OrgNode, new_parent: OrgNode) -> None:
 def org_node_move_plan(*, node: OrgNode, new_parent: OrgNode) -> MovePlan:
     """What ``org_node_move`` would do (nothing is written). Raises the move's own errors.
 
-    Callers check access to both nodes first, as for the move itself.
+    Callers check access to both nodes first, as for the move itself. The tree fields are read
+    afresh (an mptt instance's lft/rght go stale when anything is inserted before it).
     """
+    fresh = OrgNode.objects.in_bulk([node.pk, new_parent.pk])
+    node, new_parent = fresh[node.pk], fresh[new_parent.pk]
     _check_move(node, new_parent)
     plan = MovePlan(
         node_id=node.pk,
@@ -230,9 +233,8 @@ def org_node_move_plan(*, node: OrgNode, new_parent: OrgNode) -> MovePlan:
     if node.parent_id == new_parent.pk:
         return plan
     subtree = OrgNode.objects.filter(tree_id=node.tree_id, lft__gte=node.lft, lft__lte=node.rght)
-    changes = {
-        "grants_moving": subtree.filter(grants__revoked_at__isnull=True).count(),
-    }
+    grants = OrgNode._meta.get_field("grants").related_model.objects  # accounts.RoleGrant, held at nodes
+    changes = {"grants_moving": grants.filter(org_node__in=subtree, revoked_at__isnull=True).count()}
     if node.kind == OrgNodeKind.HUB:
         changes["hub_links_dropped"] = tuple(
             Household.objects.filter(hub=node)

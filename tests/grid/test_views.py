@@ -174,7 +174,11 @@ def test_moving_building1_to_compound2_through_the_page_restamps_its_households(
     page = client.get(reverse("grid:node-move", kwargs={"pk": org.building1.pk}))
     assert org.compound2.pk in pks(page.context["form"].fields["new_parent"].queryset)
     assert org.compound1.pk not in pks(page.context["form"].fields["new_parent"].queryset)
-    response = client.post(reverse("grid:node-move", kwargs={"pk": org.building1.pk}), {"new_parent": org.compound2.pk})
+    url = reverse("grid:node-move", kwargs={"pk": org.building1.pk})
+    preview = client.post(url, {"new_parent": org.compound2.pk})
+    assert preview.status_code == 200 and Household.objects.get(pk=org.household1.pk).compound_id == org.compound1.pk
+    token = preview.context["preview"].plan.token
+    response = client.post(url, {"new_parent": org.compound2.pk, "token": token, "confirm": "1"})
     assert response.status_code == 302
     household = Household.objects.get(pk=org.household1.pk)
     assert household.compound_id == org.compound2.pk
