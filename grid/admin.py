@@ -537,7 +537,7 @@ class GridPostInline(ScopedAdminMixin, admin.TabularInline):
     can_delete = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("holder")
+        return super().get_queryset(request).select_related("holder", "grid")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "holder":

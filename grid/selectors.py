@@ -6,7 +6,7 @@ indexed column), so a page runs the same number of queries however many rows it 
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts.access import managed_users
@@ -407,7 +407,7 @@ def grid_detail(*, user, pk: int, action: str = Action.VIEW) -> Grid:
 
 def grids_with_visible_parts(*, user) -> QuerySet:
     """Grids with the counts of ``with_grid_counts``, the ids of the buildings the user may see
-    (prefetched as ``grid_buildings``) and posts marked with ``holder_visible`` (the API's shape)."""
+    (prefetched as ``grid_buildings``) and posts with their holders (the API's shape)."""
     visible_buildings = org_node_visible(user=user).values("id")
     return with_grid_counts(Grid.objects.all(), user=user).prefetch_related(
         Prefetch(
@@ -416,7 +416,7 @@ def grids_with_visible_parts(*, user) -> QuerySet:
                 "id", "grid_id", "building_id"
             ),
         ),
-        Prefetch("posts", queryset=with_visible_holders(GridPost.objects.select_related("holder"), user=user)),
+        Prefetch("posts", queryset=GridPost.objects.select_related("holder")),
     )
 
 
@@ -432,21 +432,11 @@ def grid_buildings(*, user, grid: Grid) -> QuerySet:
     )
 
 
-def with_visible_holders(queryset: QuerySet, *, user) -> QuerySet:
-    """Annotate grid posts with ``holder_visible``: whether the user may see who holds the post.
-
-    A post's holder is a person; their name is shown only to users whose VIEW_PEOPLE scope
-    covers them (a cadre sees "filled" or "vacant", and their own name). One EXISTS subquery.
-    """
-    if is_global(user, Action.VIEW_PEOPLE):
-        return queryset.annotate(holder_visible=Value(True))
-    people = scope(User.objects.filter(pk=OuterRef("holder_id")), user, Action.VIEW_PEOPLE)
-    return queryset.annotate(holder_visible=Exists(people))
-
-
 def grid_posts(*, user, grid: Grid) -> QuerySet:
-    posts = GridPost.objects.filter(grid=grid).select_related("holder").order_by("post_type", "id")
-    return with_visible_holders(posts, user=user)
+    """The posts of a grid the user sees, with their holders: a grid worker is the grid's contact
+    person, so whoever sees the grid sees who holds its posts (the phone masked; revealed, audited,
+    by grid.services.grid_post_holder_phone_reveal)."""
+    return GridPost.objects.filter(grid=grid).select_related("holder").order_by("post_type", "id")
 
 
 def grid_building_choices(*, user, grid: Grid) -> QuerySet:

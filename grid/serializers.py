@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from core.access import Action
 from core.api import MASKED_INPUT, CodeRelatedField, ScopedPrimaryKeyRelatedField, acts_everywhere
-from core.masking import is_masked
+from core.masking import is_masked, mask_phone
 
 from . import rules
 from .models import Grid, GridColour, GridPost, Household, OrgNode, OrgNodeKind, Tag, hub_error
@@ -239,31 +239,24 @@ class HouseholdWriteSerializer(serializers.Serializer):
 
 
 class GridPostSerializer(serializers.ModelSerializer):
-    """A grid post. Who holds it (``holder``, ``holder_name``) is shown only to users who may see
-    that person (VIEW_PEOPLE); others see null and "" with ``is_vacant`` false: filled."""
+    """A grid post with its holder: whoever sees the grid sees who to call (the phone masked, as on
+    the grid page; the full number only through the page's audited reveal)."""
 
-    holder = serializers.SerializerMethodField(help_text=_("Null when vacant or when you may not see the holder."))
-    holder_name = serializers.SerializerMethodField(
-        help_text=_("Empty when vacant or when you may not see the holder.")
-    )
+    holder = serializers.IntegerField(source="holder_id", read_only=True, allow_null=True)
+    holder_name = serializers.SerializerMethodField(help_text=_("Empty when vacant."))
+    holder_phone = serializers.SerializerMethodField(help_text=_("Masked; empty when vacant."))
     is_vacant = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = GridPost
-        fields = ["id", "post_type", "title", "holder", "holder_name", "is_vacant"]
+        fields = ["id", "post_type", "title", "holder", "holder_name", "holder_phone", "is_vacant"]
         read_only_fields = fields
 
-    @staticmethod
-    def _shows_holder(post) -> bool:
-        # ``holder_visible`` is annotated by grid.selectors.with_visible_holders; fail closed without it.
-        return bool(post.holder_id) and bool(getattr(post, "holder_visible", False))
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_holder(self, post) -> int | None:
-        return post.holder_id if self._shows_holder(post) else None
-
     def get_holder_name(self, post) -> str:
-        return post.holder.display_name if self._shows_holder(post) else ""
+        return post.holder.display_name if post.holder_id else ""
+
+    def get_holder_phone(self, post) -> str:
+        return mask_phone(post.holder.phone) if post.holder_id else ""
 
 
 class GridSerializer(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.masking import mask_phone
 from grid.models import Grid, GridBuilding, GridPostType
 from grid.services import grid_post_create
 from tests.api.helpers import ids, results
@@ -57,7 +58,13 @@ def test_a_grid_shows_buildings_posts_and_counts(org, api):
     assert posts["专职网格员"]["holder"] == org.users.gridworker.pk
     assert posts["专职网格员"]["holder_name"] == org.users.gridworker.display_name
     assert posts["专职网格员"]["is_vacant"] is False
-    assert posts["楼栋长"] == {**posts["楼栋长"], "holder": None, "holder_name": "", "is_vacant": True}
+    assert posts["楼栋长"] == {
+        **posts["楼栋长"],
+        "holder": None,
+        "holder_name": "",
+        "holder_phone": "",
+        "is_vacant": True,
+    }
 
 
 @pytest.fixture
@@ -66,21 +73,24 @@ def grid_across_compounds(org):
     from grid.services import grid_set_buildings
 
     grid_set_buildings(actor=None, grid=org.grid1, buildings=[org.building1, org.building2])
-    holder = UserFactory(username="holder", full_name="甄网格员")
+    holder = UserFactory(username="holder", full_name="甄网格员", phone="13900001234")
     grid_post_create(actor=None, grid=org.grid1, post_type=GridPostType.A, title="楼栋长", holder=holder)
     return org.grid1
 
 
-def test_a_cadre_sees_only_their_own_buildings_households_and_no_holder_of_a_grid_across_compounds(
+def test_a_cadre_sees_only_their_own_buildings_households_and_the_holder_of_a_grid_across_compounds(
     org, api, grid_across_compounds
 ):
     client = api(org.users.cadre1)
+    holder = org.grid1.posts.get().holder
     for row in (client.get(detail(grid_across_compounds)).json(), results(client.get(LIST))[0]):
         assert row["buildings"] == [org.building1.pk]
         assert row["household_count"] == 1
-        assert row["posts"] == [{**row["posts"][0], "holder": None, "holder_name": "", "is_vacant": False}]
+        # Defect 7 of issue 5: the cadre finds their grid worker, phone masked as on the page.
+        assert row["posts"][0]["holder_name"] == "甄网格员"
+        assert row["posts"][0]["holder_phone"] == mask_phone(holder.phone)
         assert row["vacant_post_count"] == 0
-    assert "甄网格员" not in client.get(LIST).content.decode()
+    assert "13900001234" not in client.get(LIST).content.decode()
 
 
 def test_staff_sees_every_building_household_and_holder_of_a_grid_across_compounds(org, api, grid_across_compounds):

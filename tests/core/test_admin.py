@@ -162,6 +162,15 @@ def test_the_user_and_grid_change_pages_open(org, login):
     assert client.get(change_url(org.building1)).status_code == 200
 
 
+def test_the_grid_change_page_opens_with_filled_posts(org, login):
+    from grid.services import grid_post_create
+
+    for title in ("专职网格员", "楼栋长"):
+        grid_post_create(actor=None, grid=org.grid1, post_type="A", title=title, holder=org.users.gridworker)
+    # django-zeal raises on an N+1 (each post's __str__ read its grid) in the test settings.
+    assert login(org.users.admin).get(change_url(org.grid1)).status_code == 200
+
+
 # --- nothing is deleted ------------------------------------------------------------------------------
 
 
