@@ -65,15 +65,18 @@ def _building_names(number: str) -> list[str]:
     return [f"{number}{word}" for word in _BUILDING_WORDS] + [number]
 
 
-def _compounds_named(name: str):
-    return OrgNode.objects.filter(kind=OrgNodeKind.COMPOUND, place_name=name).values("id")
+def _ids(queryset) -> list[int]:
+    # Place ids are read first (one small indexed query), so the household condition is an
+    # equality on a literal list the planner can match to an index, not a correlated subquery.
+    return list(queryset.values_list("id", flat=True)[:1000])
 
 
 def _address_condition(address: AddressQuery) -> Q:
     buildings = OrgNode.objects.filter(kind=OrgNodeKind.BUILDING, place_name__in=_building_names(address.building))
     if address.estate:
-        buildings = buildings.filter(parent_id__in=_compounds_named(address.estate))
-    condition = Q(building_id__in=buildings.values("id"))
+        compounds = OrgNode.objects.filter(kind=OrgNodeKind.COMPOUND, place_name=address.estate)
+        buildings = buildings.filter(parent_id__in=_ids(compounds))
+    condition = Q(building_id__in=_ids(buildings))
     if address.unit:
         condition &= Q(unit=address.unit)
     if address.room:
@@ -82,7 +85,11 @@ def _address_condition(address: AddressQuery) -> Q:
 
 
 def household_search_condition(text: str) -> Q | None:
-    """The condition a search query puts on households (None: an empty query)."""
+    """The condition a search query puts on households (None: an empty query).
+
+    Reads the org nodes a query names (one query, ``org_node_place_name_idx``) when it names
+    places; the households themselves are filtered by the caller's scoped queryset.
+    """
     query = normalise_text(text)
     if not query:
         return None
@@ -95,9 +102,9 @@ def household_search_condition(text: str) -> Q | None:
         if len(compact) == 4:
             condition |= Q(phone_tail=compact)
         return condition
+    condition = Q(head_name__startswith=normalise_household_field("head_name", text))
     places = OrgNode.objects.filter(place_name=compact, kind__in=[OrgNodeKind.COMPOUND, OrgNodeKind.BUILDING])
-    return (
-        Q(head_name__startswith=normalise_household_field("head_name", text))
-        | Q(compound_id__in=places.filter(kind=OrgNodeKind.COMPOUND).values("id"))
-        | Q(building_id__in=places.filter(kind=OrgNodeKind.BUILDING).values("id"))
-    )
+    for kind, node_id in places.values_list("kind", "id")[:1000]:
+        column = "compound_id" if kind == OrgNodeKind.COMPOUND else "building_id"
+        condition |= Q(**{column: node_id})
+    return condition

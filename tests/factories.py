@@ -47,8 +47,9 @@ class _OrgNodeFactory(factory.Factory):
         model = OrgNode
 
     @classmethod
-    def _create(cls, model_class, name, parent=None, **kwargs):
-        return org_node_create(actor=None, name=name, parent=parent)
+    def _create(cls, model_class, name, parent=None, place_name="", **kwargs):
+        # Without a place name a compound or building is named after its place (阳光小区党支部 → 阳光小区).
+        return org_node_create(actor=None, name=name, parent=parent, place_name=place_name)
 
 
 class CommunityFactory(_OrgNodeFactory):

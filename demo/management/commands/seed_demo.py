@@ -29,6 +29,7 @@ from django.utils import timezone
 from accounts.models import Department, Role, User
 from accounts.services import department_create, role_grant_add, user_create
 from grid.models import Grid, GridColour, GridPost, GridPostType, Household, OrgNode, Tag, id_number_check_character
+from grid.rules import phone_tail
 from grid.services import grid_create, grid_post_create, grid_set_colour, org_node_create
 from liaison.models import WorkGroup, WorkTeam
 from liaison.services import work_group_create, work_group_member_add, work_team_create
@@ -152,7 +153,9 @@ class Command(BaseCommand):
         for compound, (name, count) in zip(compounds, COMPOUNDS, strict=True):
             short = name.removesuffix("党支部")
             buildings += [
-                self._node(f"{short}{number}号楼党小组", compound, actor=admin) for number in range(1, count + 1)
+                # Place names for addresses: 阳光小区 (from the compound's name) and 1号楼.
+                self._node(f"{short}{number}号楼党小组", compound, actor=admin, place_name=f"{number}号楼")
+                for number in range(1, count + 1)
             ]
         hub_buildings = [buildings[index] for index in range(0, len(buildings), len(buildings) // len(HUB_HEADS))]
         hubs = {
@@ -312,7 +315,8 @@ class Command(BaseCommand):
             unit=unit,
             room=room,
             head_name=self._name(),
-            phone=self._phone(),
+            phone=(phone := self._phone()),
+            phone_tail=phone_tail(phone),  # the search column, as household_create keeps it
             id_number=self._id_number(birth_year),
             resident_count=1 if "elderly-alone" in tag_codes else rng.choice([1, 2, 2, 3, 3, 3, 4, 4, 5]),
             is_care=is_care,
@@ -322,9 +326,9 @@ class Command(BaseCommand):
 
     # --- natural keys: find or create ------------------------------------------------------------
 
-    def _node(self, name, parent, *, actor):
+    def _node(self, name, parent, *, actor, place_name=""):
         node = OrgNode.objects.filter(parent=parent, name=name).first()
-        return node or org_node_create(actor=actor, name=name, parent=parent)
+        return node or org_node_create(actor=actor, name=name, parent=parent, place_name=place_name)
 
     def _department(self, name, code, *, actor):
         return Department.objects.filter(code=code).first() or department_create(actor=actor, name=name, code=code)
