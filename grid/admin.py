@@ -85,7 +85,7 @@ class OrgNodeAdminForm(SkipModelCleanOnErrorsMixin, MPTTAdminForm):
 
     class Meta:
         model = OrgNode
-        fields = ["name", "parent", "code"]
+        fields = ["name", "parent", "place_name", "code"]
 
     def clean(self):
         cleaned = super().clean()
@@ -143,6 +143,7 @@ class OrgNodeAdmin(ScopedAdminMixin, ServiceErrorsMixin, DraggableMPTTAdmin):
         "confirm_move",
         "move_token",
         "kind",
+        "place_name",
         "code",
         "is_active",
         "deactivated_at",
@@ -163,11 +164,15 @@ class OrgNodeAdmin(ScopedAdminMixin, ServiceErrorsMixin, DraggableMPTTAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            node = services.org_node_create(actor=request.user, name=obj.name, parent=obj.parent, code=obj.code)
+            node = services.org_node_create(
+                actor=request.user, name=obj.name, parent=obj.parent, code=obj.code, place_name=obj.place_name
+            )
         else:
             node = OrgNode.objects.get(pk=obj.pk)
-            if node.name != obj.name or node.code != obj.code:
-                node = services.org_node_rename(actor=request.user, node=node, name=obj.name, code=obj.code)
+            if (node.name, node.code, node.place_name) != (obj.name, obj.code, obj.place_name):
+                node = services.org_node_rename(
+                    actor=request.user, node=node, name=obj.name, code=obj.code, place_name=obj.place_name
+                )
             if node.parent_id != obj.parent_id:
                 node = services.org_node_move(
                     actor=request.user, node=node, new_parent=obj.parent, expected_token=form.move_token

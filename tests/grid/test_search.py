@@ -218,3 +218,35 @@ def test_each_kind_of_search_is_an_index_lookup_on_its_column(org, many_househol
     columns = column if isinstance(column, tuple) else (column,)
     conditions = [line for line in lines if "Index Cond" in line and any(name in line for name in columns)]
     assert conditions, plan
+
+
+# --- place names are edited wherever the tree is ------------------------------------------------------
+
+
+def test_a_new_node_is_named_after_its_place_and_the_portal_edits_the_place_name(org, login):
+    client = login(org.users.admin)
+    client.post(reverse("grid:node-add-child", args=[org.compound1.pk]), {"name": "5号楼党小组", "code": ""})
+    building = OrgNode.objects.get(parent=org.compound1, name="5号楼党小组")
+    assert building.place_name == "5号楼"
+    client.post(reverse("grid:node-rename", args=[building.pk]), {"name": building.name, "place_name": "五号楼"})
+    building.refresh_from_db()
+    assert building.place_name == "五号楼"
+    form = client.get(reverse("grid:node-rename", args=[org.community.pk])).context["form"]
+    assert "place_name" not in form.fields  # a community is not a place of an address
+
+
+def test_the_api_and_the_admin_edit_the_place_name(org, login):
+    client = APIClient()
+    client.force_login(org.users.admin)
+    created = client.post("/api/v1/org-nodes/", {"name": "6号楼党小组", "parent": org.compound1.pk}, format="json")
+    assert created.status_code == 201 and created.json()["place_name"] == "6号楼"
+    node_id = created.json()["id"]
+    renamed = client.patch(f"/api/v1/org-nodes/{node_id}/", {"place_name": "6栋"}, format="json")
+    assert renamed.json()["place_name"] == "6栋"
+    admin = login(org.users.admin)
+    response = admin.post(
+        reverse("admin:grid_orgnode_change", args=[org.building2.pk]),
+        {"name": org.building2.name, "parent": org.compound2.pk, "place_name": "二号楼", "code": ""},
+    )
+    assert response.status_code == 302
+    assert OrgNode.objects.get(pk=org.building2.pk).place_name == "二号楼"
