@@ -337,3 +337,38 @@ def test_a_move_that_starts_while_a_household_is_recorded_restamps_it():
         recorder.join()
     household = Household.objects.get(building=building, room="101")
     assert household.compound_id == new.pk
+
+
+# --- the data migration ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_data_migration_names_existing_places_and_keeps_existing_phone_tails():
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = ("grid", "0004_household_search_and_place_names"), ("grid", "0005_place_names_and_phone_tails")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    old = executor.loader.project_state([before]).apps
+    node, household = old.get_model("grid", "OrgNode"), old.get_model("grid", "Household")
+    community = node.objects.create(name="北苑社区", kind="community", lft=1, rght=6, tree_id=1, level=0)
+    compound = node.objects.create(
+        name="阳光小区党支部", kind="compound", parent=community, lft=2, rght=5, tree_id=1, level=1
+    )
+    building = node.objects.create(
+        name="1号楼党小组", kind="building", parent=compound, lft=3, rght=4, tree_id=1, level=2
+    )
+    place = {"community": community, "compound": compound, "building": building, "head_name": "王"}
+    household.objects.create(room="1", phone="0471-1234567", **place)
+    household.objects.create(room="2", phone="13812345678".translate(FULL_WIDTH), **place)  # stored before the fix
+    executor = MigrationExecutor(connection)
+    executor.migrate([after])
+    new = executor.loader.project_state([after]).apps
+    assert sorted(new.get_model("grid", "Household").objects.values_list("room", "phone_tail")) == [
+        ("1", "4567"),
+        ("2", "5678"),
+    ]
+    places = new.get_model("grid", "OrgNode").objects.exclude(kind="community").values_list("place_name", flat=True)
+    assert sorted(places) == ["1号楼", "阳光小区"]
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
