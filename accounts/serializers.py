@@ -11,7 +11,8 @@ from rest_framework import serializers
 from core.access import Action
 from core.api import MASKED_INPUT, ScopedPrimaryKeyRelatedField, acts_everywhere
 from core.masking import is_masked, mask_phone
-from grid.models import PHONE_PATTERN, Grid, OrgNode
+from grid.models import Grid, OrgNode
+from grid.rules import normalise_phone, phone_is_valid
 
 from .models import Department, Role, RoleGrant, User
 
@@ -115,10 +116,10 @@ class UserCreateSerializer(serializers.Serializer):
     )
 
     def validate_phone(self, value):
-        value = value.strip()
+        value = normalise_phone(value)  # the households' rule: 138-1234-5678, +86 …, full-width digits
         if is_masked(value):
             raise serializers.ValidationError(MASKED_INPUT)
-        if value and not PHONE_PATTERN.match(value):
+        if value and not phone_is_valid(value):
             raise serializers.ValidationError(_("Enter an 11-digit mobile number or a landline such as 0471-1234567."))
         return value
 

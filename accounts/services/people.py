@@ -19,6 +19,8 @@ from core.access import Action, is_global
 from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.models import AuditEvent
 from core.services import audit_record
+from core.text import normalise_text
+from grid.rules import normalise_phone, phone_is_valid
 
 from ..access import may_manage_user
 from ..authentication import token_has_expired
@@ -42,7 +44,10 @@ def user_create(
     *, actor, username: str, password: str | None, full_name: str = "", phone: str = "", check_password=True
 ) -> User:
     """A new person. With a password from someone other than the system, they change it at first login."""
-    user = User(username=username.strip(), full_name=full_name.strip(), phone=phone.strip())
+    user = User(username=username.strip(), full_name=normalise_text(full_name), phone=normalise_phone(phone))
+    if user.phone and not phone_is_valid(user.phone):
+        message = _("Enter an 11-digit mobile number or a landline such as 0471-1234567.")
+        raise ZhubaoError(ErrorCode.INVALID, message, {"phone": [message]})
     if password:
         if check_password:
             _validate_password(password, user)

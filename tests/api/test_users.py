@@ -105,6 +105,24 @@ def test_admin_creates_a_person_with_a_first_grant(org, api):
     assert person.grants.get().role == Role.CADRE
 
 
+@pytest.mark.parametrize("typed", ["136-9876-5432", "+86 136 9876 5432", "１３６９８７６５４３２"])
+def test_a_persons_phone_is_normalised_as_a_households_is(org, api, typed):
+    payload = {"username": "newcadre", "password": "Lianxi-2026-beiyuan", "phone": typed}
+    payload["grant"] = {"role": "cadre", "org_node": org.building1.pk}
+    response = api(org.users.admin).post(LIST, payload, format="json")
+    assert response.status_code == 201, response.content
+    assert User.objects.get(username="newcadre").phone == "13698765432"
+
+
+def test_the_people_service_refuses_a_phone_that_is_not_one(org):
+    from accounts.services import user_create
+    from core.errors import ZhubaoError
+
+    with pytest.raises(ZhubaoError) as error:
+        user_create(actor=None, username="newcadre", password=None, phone="٠١٢٣")
+    assert "phone" in error.value.fields
+
+
 @pytest.mark.parametrize(
     "change, field",
     [
