@@ -6,7 +6,8 @@ indexed column), so a page runs the same number of queries however many rows it 
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from accounts.access import managed_users
@@ -45,57 +46,48 @@ def _count(queryset: QuerySet, group_by: str, counted: str = "pk", distinct: boo
     return Coalesce(Subquery(subquery, output_field=IntegerField()), Value(0))
 
 
-def _household_count():
-    active = Household.objects.filter(is_active=True)
-    return Case(
-        *[
-            When(kind=kind, then=_count(active.filter(**{column: OuterRef("pk")}), column))
-            for kind, column in HOUSEHOLD_COLUMN.items()
-        ],
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-
-
-def _grid_count():
-    active_links = GridBuilding.objects.filter(grid__is_active=True)
-    return Case(
-        When(
-            kind=OrgNodeKind.COMMUNITY,
-            then=_count(Grid.objects.filter(is_active=True, community_id=OuterRef("pk")), "community_id"),
-        ),
-        When(
-            kind=OrgNodeKind.COMPOUND,
-            then=_count(
-                active_links.filter(building__parent_id=OuterRef("pk")), "building__parent_id", "grid_id", True
-            ),
-        ),
-        When(
-            kind=OrgNodeKind.BUILDING,
-            then=_count(active_links.filter(building_id=OuterRef("pk")), "building_id", "grid_id"),
-        ),
-        default=Value(None),
-        output_field=IntegerField(),
-    )
-
-
-def _people_count():
-    """Distinct active people with an active grant at a node inside this node's subtree."""
-    grants = RoleGrant.objects.active().filter(
-        user__is_active=True,
-        org_node__tree_id=OuterRef("tree_id"),
-        org_node__lft__gte=OuterRef("lft"),
-        org_node__lft__lte=OuterRef("rght"),
-    )
-    return _count(grants, "org_node__tree_id", "user_id", True)
+# The tree's counts, one correlated subquery per count, each an indexed equality on the row's own id
+# (households by community_id / compound_id / building_id / hub_id, grids by community or building,
+# grants by tree_id and lft). Written once as SQL: building the same thing from ORM expressions (a Case
+# over the four kinds, each a Subquery) cost more Python per request than the database spent answering.
+# PostgreSQL runs only the CASE branch of the row's kind. ``node`` is the outer org-node table.
+_KIND_CASE = "CASE {node}.kind " + " ".join(f"WHEN '{kind}' THEN ({{{kind}}})" for kind in OrgNodeKind.values)
+_HOUSEHOLD_COUNT_SQL = (_KIND_CASE + " ELSE 0 END").format(
+    node="{node}",
+    **{
+        kind: f"SELECT count(*) FROM grid_household h WHERE h.{column} = {{node}}.id AND h.is_active"
+        for kind, column in HOUSEHOLD_COLUMN.items()
+    },
+)
+_GRID_COUNT_SQL = (
+    "CASE {node}.kind"
+    " WHEN 'community' THEN (SELECT count(*) FROM grid_grid g WHERE g.community_id = {node}.id AND g.is_active)"
+    " WHEN 'compound' THEN (SELECT count(DISTINCT gb.grid_id) FROM grid_orgnode b"
+    " JOIN grid_gridbuilding gb ON gb.building_id = b.id JOIN grid_grid g ON g.id = gb.grid_id"
+    " WHERE b.parent_id = {node}.id AND g.is_active)"
+    " WHEN 'building' THEN (SELECT count(*) FROM grid_gridbuilding gb JOIN grid_grid g ON g.id = gb.grid_id"
+    " WHERE gb.building_id = {node}.id AND g.is_active)"
+    " ELSE NULL END"
+)
+# Distinct active people with an active grant at a node inside this node's subtree.
+_PEOPLE_COUNT_SQL = (
+    "SELECT count(DISTINCT r.user_id) FROM accounts_rolegrant r"
+    " JOIN grid_orgnode n ON n.id = r.org_node_id JOIN accounts_user u ON u.id = r.user_id"
+    " WHERE n.tree_id = {node}.tree_id AND n.lft BETWEEN {node}.lft AND {node}.rght"
+    " AND r.revoked_at IS NULL AND u.is_active"
+)
 
 
 def with_node_counts(queryset: QuerySet) -> QuerySet:
-    """Annotate org nodes with household_count, grid_count (None for hubs) and people_count."""
+    """Annotate org nodes with household_count, grid_count (None for hubs) and people_count.
+
+    One query however many nodes; each count is an index lookup per row (see the SQL above).
+    """
+    node = queryset.model._meta.db_table
     return queryset.annotate(
-        household_count=_household_count(),
-        grid_count=_grid_count(),
-        people_count=_people_count(),
+        household_count=RawSQL(_HOUSEHOLD_COUNT_SQL.format(node=node), (), output_field=IntegerField()),
+        grid_count=RawSQL(_GRID_COUNT_SQL.format(node=node), (), output_field=IntegerField()),
+        people_count=RawSQL(_PEOPLE_COUNT_SQL.format(node=node), (), output_field=IntegerField()),
     )
 
 
@@ -106,9 +98,21 @@ def org_node_visible(*, user, action: str = Action.VIEW) -> QuerySet:
     return scope(OrgNode.objects.all(), user, action)
 
 
-def org_tree_roots(*, user) -> QuerySet:
-    """The top-most nodes the user may see: admin all communities, staff their community, a cadre their buildings."""
-    return with_node_counts(_top_most(user).order_by("tree_id", "lft"))
+def org_tree_roots(*, user, q: str = "", counts: bool = True) -> QuerySet:
+    """The top-most nodes the user may see: admin all communities, staff their community, a cadre their buildings.
+
+    ``q`` keeps the roots whose name contains it; ``counts=False`` leaves the counts out (a city-wide
+    page of communities: counting a community's households reads thousands of index entries each).
+    """
+    roots = _top_most(user).order_by("tree_id", "lft")
+    if q:
+        roots = roots.filter(name__icontains=q)
+    return with_node_counts(roots) if counts else roots
+
+
+def org_tree_roots_are_city_wide(*, user) -> bool:
+    """Whether the user's roots are every community of the city (paged, searched, without counts)."""
+    return is_global(user, Action.VIEW)
 
 
 def _top_most(user) -> QuerySet:
@@ -119,8 +123,13 @@ def _top_most(user) -> QuerySet:
     return visible.filter(Q(parent__isnull=True) | ~Q(parent_id__in=visible.values("id")))
 
 
-def org_node_children(*, user, node: OrgNode) -> QuerySet:
-    return with_node_counts(org_node_visible(user=user).filter(parent_id=node.pk).order_by("lft"))
+def org_node_children(*, user, node: OrgNode, after: int | None = None) -> QuerySet:
+    """The visible children of ``node`` with their counts, in tree order; ``after`` (a child's
+    ``lft``) starts after that child, so a long level is read a page at a time by an index range."""
+    children = org_node_visible(user=user).filter(parent_id=node.pk)
+    if after is not None:
+        children = children.filter(tree_id=node.tree_id, lft__gt=after)
+    return with_node_counts(children.order_by("lft"))
 
 
 def org_node_breadcrumbs(*, user, node: OrgNode) -> QuerySet:

@@ -32,6 +32,8 @@ from .models import CHILD_KIND, Grid, GridColour, GridPost, OrgNode, OrgNodeKind
 
 HOUSEHOLDS_PER_PAGE = 25
 GRIDS_PER_PAGE = 50
+TREE_ROOTS_PER_PAGE = 50
+TREE_LEVEL_PER_PAGE = 25
 
 
 # --- home -----------------------------------------------------------------------------------
@@ -63,21 +65,60 @@ def _node_for(user, pk, action=Action.VIEW, queryset=None):
 
 @login_required
 def tree(request):
+    """The user's top-most nodes, TREE_ROOTS_PER_PAGE a page (a city has hundreds of communities).
+
+    A city-wide page lists communities without their counts (each would read thousands of
+    households; the counts are on the community's page and on its compounds once opened) and
+    offers a search by name. Paged without a count: one row more than a page tells whether
+    there is a next one.
+    """
+    user = request.user
+    city_wide = selectors.org_tree_roots_are_city_wide(user=user)
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    page = _page_number(request.GET.get("page"))
+    start = (page - 1) * TREE_ROOTS_PER_PAGE
+    roots = selectors.org_tree_roots(user=user, q=q, counts=not city_wide)
+    nodes = list(roots[start : start + TREE_ROOTS_PER_PAGE + 1])
     return render(
         request,
         "grid/tree.html",
         {
-            "nodes": selectors.org_tree_roots(user=request.user),
-            "can_create_community": is_global(request.user, Action.MANAGE_TREE),
+            "nodes": nodes[:TREE_ROOTS_PER_PAGE],
+            "without_counts": city_wide,
+            "city_wide": city_wide,
+            "q": q,
+            "page_number": page,
+            "previous_page": page - 1 if page > 1 else None,
+            "next_page": page + 1 if len(nodes) > TREE_ROOTS_PER_PAGE else None,
+            "can_create_community": is_global(user, Action.MANAGE_TREE),
         },
     )
+
+
+def _page_number(value) -> int:
+    try:
+        return max(1, min(int(value), 10_000))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _tree_level(user, node: OrgNode, after=None) -> dict:
+    """One page of a level: TREE_LEVEL_PER_PAGE children, and where the next page starts (a compound
+    can have hundreds of buildings; the rest come with "Show more")."""
+    try:
+        after = int(after) if after else None
+    except (TypeError, ValueError):
+        after = None
+    nodes = list(selectors.org_node_children(user=user, node=node, after=after)[: TREE_LEVEL_PER_PAGE + 1])
+    more = len(nodes) > TREE_LEVEL_PER_PAGE
+    nodes = nodes[:TREE_LEVEL_PER_PAGE]
+    return {"nodes": nodes, "parent": node, "more_after": nodes[-1].lft if more else None, "continued": bool(after)}
 
 
 @login_required
 def tree_children(request, pk):
     node = _node_for(request.user, pk)
-    children = selectors.org_node_children(user=request.user, node=node)
-    return render(request, "grid/_tree_nodes.html", {"nodes": children, "parent": node})
+    return render(request, "grid/_tree_nodes.html", _tree_level(request.user, node, request.GET.get("after")))
 
 
 @login_required
@@ -87,7 +128,7 @@ def node_detail(request, pk):
     context = {
         "node": node,
         "breadcrumbs": selectors.org_node_breadcrumbs(user=user, node=node),
-        "children": selectors.org_node_children(user=user, node=node),
+        "level": _tree_level(user, node),
         "can_manage": can(user, Action.MANAGE_TREE, node),
         "can_have_children": node.kind != OrgNodeKind.HUB,
         "household_filter": _household_filter_for(node),
