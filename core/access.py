@@ -333,8 +333,15 @@ def stamped_fact_rule(
     def rule(user, action: str) -> Q | None:
         if is_global(user, action):
             return None
+        # One ``column IN (…)`` per column, not an OR of equalities: PostgreSQL reads IN as one
+        # index range per id (and keeps the index order when it is the leading column).
+        ids_by_column: dict[str, set[int]] = {}
+        for grant in nodes_for(user, action):
+            if columns.get(grant.kind):
+                ids_by_column.setdefault(columns[grant.kind], set()).add(grant.node_id)
         conditions = [
-            Q(**{columns[grant.kind]: grant.node_id}) for grant in nodes_for(user, action) if columns.get(grant.kind)
+            Q(**{column: next(iter(ids))}) if len(ids) == 1 else Q(**{f"{column}__in": sorted(ids)})
+            for column, ids in ids_by_column.items()
         ]
         grid_ids = grids_for(user, action)
         if grid_ids and building and _GRID_BUILDINGS:

@@ -8,6 +8,8 @@ node's new parent) are looked up through the same scope, so an id out of reach r
 "does not exist" (400 on that field).
 """
 
+import functools
+
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.settings import spectacular_settings
@@ -19,8 +21,9 @@ from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from .access import forget_scope, has_action, is_global, scope
+from .access import Action, forget_scope, has_action, is_global, scope
 from .errors import ErrorCode, ZhubaoError
+from .paging import CappedPaginator, count_cap
 
 # Sent by HTML forms (the browsable API), not part of any payload.
 _FORM_FIELDS = {"csrfmiddlewaretoken"}
@@ -41,6 +44,31 @@ class StandardPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class CappedCountPagination(StandardPagination):
+    """``StandardPagination`` for lists that grow with the city (households): ``count`` is exact for
+    a user whose grants bound the list and stops at ``core.paging.COUNT_CAP`` for one who acts
+    everywhere; then ``count_capped`` is true ("more than ``count``") and ``next`` / ``previous``
+    page on as usual. ``?page=last`` is the last page the cap covers."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        action = getattr(view, "read_action", Action.VIEW)
+        self.django_paginator_class = functools.partial(CappedPaginator, cap=count_cap(request.user, action))
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        answer = super().get_paginated_response_schema(schema)
+        answer["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "true: there are more than count rows (a city-wide list is counted up to a cap)",
+        }
+        return answer
 
 
 def acts_everywhere(user, action: str) -> bool:

@@ -13,11 +13,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.access import Action
-from core.api import WRITE_ERRORS, ScopedListRetrieveViewSet
+from core.api import WRITE_ERRORS, CappedCountPagination, ScopedListRetrieveViewSet
 
 from .filters import GridFilter, HouseholdFilter, OrgNodeFilter
 from .models import Household, OrgNode
-from .selectors import grids_with_visible_parts
+from .selectors import HOUSEHOLD_ORDER, grids_with_visible_parts
 from .serializers import (
     GridColourSerializer,
     GridSerializer,
@@ -146,9 +146,10 @@ class HouseholdViewSet(ScopedListRetrieveViewSet):
     audited. Writes may still set ``care_reason``."""
 
     serializer_class = HouseholdSerializer
+    pagination_class = CappedCountPagination  # a city-wide admin's count stops at 10,000
     filterset_class = HouseholdFilter  # its ``search`` parses addresses (grid.search)
     ordering_fields = ["building", "unit", "room", "head_name", "resident_count", "id", "created_at", "updated_at"]
-    ordering = ["building_id", "unit", "room", "id"]
+    ordering = list(HOUSEHOLD_ORDER)  # the list indexes serve it (grid.selectors)
     read_action = Action.VIEW
     write_action = Action.EDIT_HOUSEHOLD
     action_scopes = {"personal_data": Action.REVEAL_PERSONAL_DATA}

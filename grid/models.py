@@ -182,8 +182,14 @@ class Household(models.Model):
     ``phone_tail`` (the phone's last four digits) is kept by the services for search.
     """
 
-    community = models.ForeignKey(OrgNode, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
-    compound = models.ForeignKey(OrgNode, verbose_name=_("compound"), on_delete=models.PROTECT, related_name="+")
+    # community and compound have no index of their own: household_community_list_idx and
+    # household_compound_list_idx start with them.
+    community = models.ForeignKey(
+        OrgNode, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    compound = models.ForeignKey(
+        OrgNode, verbose_name=_("compound"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     building = models.ForeignKey(
         OrgNode, verbose_name=_("building"), on_delete=models.PROTECT, related_name="households"
     )
@@ -223,17 +229,29 @@ class Household(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["compound", "building", "unit", "room"], name="household_compound_idx"),
-            models.Index(fields=["community", "is_care"], name="household_community_care_idx"),
-            models.Index(fields=["hub"], name="household_hub_idx"),
-            # Search (grid.search): the last four digits of a phone, a room, a head's name by
-            # prefix (LIKE 'x%' needs the pattern operator class on PostgreSQL; SQLite ignores it).
-            models.Index(fields=["community", "phone_tail"], name="household_phone_tail_idx"),
-            models.Index(fields=["community", "room"], name="household_community_room_idx"),
+            # The list's order (grid.selectors.HOUSEHOLD_ORDER) behind each scope column, so a page is
+            # an index range read in order and a count an index-only scan: community staff (and the API),
+            # compound grants and the city-wide admin (a walk of the compound index). ``is_active`` last:
+            # the list filters on it (checked in the index) and the API lists every status in this order.
+            # Building grants use household_unique_active_address, hub grants the hub's FK index.
             models.Index(
-                fields=["community", "head_name"],
+                fields=["community", "compound", "building", "unit", "room", "id", "is_active"],
+                name="household_community_list_idx",
+            ),
+            models.Index(
+                fields=["compound", "building", "unit", "room", "id", "is_active"], name="household_compound_list_idx"
+            ),
+            models.Index(fields=["community", "is_care"], name="household_community_care_idx"),
+            # Search (grid.search), the searched column first so that a city-wide admin's search is an
+            # index lookup too, the community second for everyone else: the last four digits of a
+            # phone, a room, a head's name by prefix (LIKE 'x%' needs the pattern operator class on
+            # PostgreSQL; SQLite ignores it).
+            models.Index(fields=["phone_tail", "community"], name="household_phone_tail_idx"),
+            models.Index(fields=["room", "community"], name="household_room_idx"),
+            models.Index(
+                fields=["head_name", "community"],
                 name="household_head_name_idx",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
+                opclasses=["varchar_pattern_ops", "int8_ops"],
             ),
         ]
 

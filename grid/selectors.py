@@ -180,6 +180,12 @@ def org_node_move_preview(*, user, node: OrgNode, new_parent: OrgNode, limit: in
 
 # --- households -----------------------------------------------------------------------------
 
+# The household list's order, HTML and API alike: the list indexes (grid.models.Household.Meta)
+# end with it, so a page is read in order from the index of the user's scope column.
+HOUSEHOLD_ORDER = ("compound_id", "building_id", "unit", "room", "id")
+# More compounds than this in scope (a city-wide user) are not offered in the compound filter.
+COMPOUND_CHOICES_MAX = 200
+
 
 @dataclass
 class HouseholdFilters:
@@ -214,7 +220,7 @@ def household_list(*, user, filters: HouseholdFilters) -> QuerySet:
     condition = household_search_condition(filters.q)
     if condition is not None:
         households = households.filter(condition)
-    return households.order_by("compound_id", "building_id", "unit", "room", "id")
+    return households.order_by(*HOUSEHOLD_ORDER)
 
 
 def household_filter_compound(*, user, filters: HouseholdFilters) -> int | None:
@@ -237,25 +243,41 @@ def household_filter_choices(*, user, compound: int | None = None) -> dict:
 
     Buildings are offered only once a compound is chosen (a city has thousands), unless the
     user sees one compound or none (a cadre of a few buildings): then all their buildings.
-    Compounds and buildings are labelled with their place names (阳光小区, 1号楼).
+    Compounds and buildings are labelled with their place names (阳光小区, 1号楼). A user who
+    sees more than ``COMPOUND_CHOICES_MAX`` compounds is offered only the chosen one
+    (``compounds_capped``).
     """
     compounds = list(
         org_node_visible(user=user)
         .filter(kind=OrgNodeKind.COMPOUND)
         .order_by("tree_id", "lft")
-        .only("id", "name", "place_name", "kind")
+        .only("id", "name", "place_name", "kind")[: COMPOUND_CHOICES_MAX + 1]
     )
+    compounds_capped = len(compounds) > COMPOUND_CHOICES_MAX
+    if compounds_capped:
+        # A city-wide user: thousands of compounds are no dropdown; they search by estate name or
+        # come from the tree (?compound=), and then the chosen compound is the one offered.
+        compounds = (
+            list(
+                org_node_visible(user=user)
+                .filter(kind=OrgNodeKind.COMPOUND, pk=compound)
+                .only("id", "name", "place_name", "kind")
+            )
+            if compound
+            else []
+        )
     buildings = org_node_visible(user=user).filter(kind=OrgNodeKind.BUILDING)
     if compound and any(node.pk == compound for node in compounds):
         buildings = buildings.filter(parent_id=compound)
-    elif len(compounds) > 1:
+    elif len(compounds) > 1 or compounds_capped:
         buildings = buildings.none()
     buildings = list(buildings.order_by("tree_id", "lft").only("id", "name", "place_name", "kind", "parent_id"))
     return {
         "compounds": compounds,
         "compound": compound,
         "buildings": buildings,
-        "needs_compound": len(compounds) > 1 and not buildings,
+        "compounds_capped": compounds_capped,
+        "needs_compound": (len(compounds) > 1 or compounds_capped) and not buildings,
         "tags": list(Tag.objects.all()),
     }
 

@@ -9,11 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from core.access import Action, can, get_in_scope_or_404, has_action, is_global
 from core.errors import ErrorCode, ZhubaoError
+from core.paging import CappedPaginator, count_cap
 
 from . import selectors, services
 from .forms import (
@@ -308,12 +310,15 @@ def household_list(request):
     )
     if filters.compound and filters.building and filters.building not in {b.pk for b in choices["buildings"]}:
         filters.building = None
-    page = Paginator(selectors.household_list(user=user, filters=filters), HOUSEHOLDS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    # An exact count for a bounded scope (a community: through its index), capped city-wide.
+    page = CappedPaginator(
+        selectors.household_list(user=user, filters=filters), HOUSEHOLDS_PER_PAGE, cap=count_cap(user, Action.VIEW)
+    ).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "households": page.object_list,
+        # One reverse() a page, not one a row: a row's link is the prefix and its pk.
+        "detail_url_prefix": reverse("grid:household-detail", kwargs={"pk": 0}).removesuffix("0/"),
         "filters": filters,
         "choices": choices,
         "can_create": has_action(user, Action.EDIT_HOUSEHOLD),

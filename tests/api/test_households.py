@@ -382,3 +382,32 @@ def test_household_pages_follow_page_and_page_size(org, api):
         seen |= ids(client.get(LIST, {"page_size": 3, "page": page}))
     assert len(seen) == 10
     assert client.get(LIST, {"page_size": 3, "page": 5}).status_code == 404
+
+
+def test_an_admin_gets_a_capped_count_and_next_links_past_it(org, api, monkeypatch, django_assert_max_num_queries):
+    from core import paging
+
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    _bulk_households(building_count=1, per_building=8)
+    client = api(org.users.admin)
+    with django_assert_max_num_queries(HOUSEHOLD_LIST_QUERIES):
+        body = client.get(LIST, {"page_size": 4}).json()
+    assert body["count"] == 5 and body["count_capped"] is True and body["next"]
+    total = Household.objects.count()
+    pages, seen, url = 0, [], LIST + "?page_size=4"
+    while url:
+        body = client.get(url).json()
+        seen += [row["id"] for row in body["results"]]
+        url, pages = body["next"], pages + 1
+    assert len(seen) == len(set(seen)) == total
+    assert client.get(LIST, {"page_size": 4, "page": pages + 1}).status_code == 404
+
+
+def test_community_staff_get_an_exact_count_in_the_api(org, api, monkeypatch):
+    from core import paging
+
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    _bulk_households(building_count=1, per_building=8)
+    body = api(org.users.staff).get(LIST).json()
+    assert body["count_capped"] is False
+    assert body["count"] == Household.objects.filter(community=org.community).count() > 5

@@ -4,11 +4,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 
-from accounts.models import RoleGrant, User
+from accounts.models import Role, RoleGrant, User
 from accounts.services import role_grant_revoke
 from core.access import Action, can, get_in_scope_or_404, has_action, scope
 from grid.models import Grid, GridPost, Household, OrgNode
-from tests.factories import UserFactory
+from tests.factories import UserFactory, grant
 
 
 def visible(model, user, action=Action.VIEW):
@@ -258,3 +258,25 @@ def test_an_action_is_registered_once_with_its_roles(registry):
         registry.register_action("sign_off_visit", {"cadre", "community_staff"})
     with pytest.raises(ValueError, match="Unknown action"):
         scope(Household.objects.all(), None, "no_such_action")
+
+
+def test_several_grants_of_one_kind_become_one_in_list_per_column(org):
+    user = UserFactory(username="two-communities")
+    grant(user, Role.COMMUNITY_STAFF, node=org.community)
+    grant(user, Role.COMMUNITY_STAFF, node=org.other_community)
+    grant(user, Role.CADRE, node=org.building1)
+    queryset = scope(Household.objects.all(), user)
+    where = str(queryset.order_by().query).split(" WHERE ", 1)[1]
+    assert where.count("community_id") == 1 and 'community_id" IN (' in where
+    assert where.count("building_id") == 1  # its own column, ORed with the community list
+    assert set(queryset.values_list("pk", flat=True)) == set(Household.objects.values_list("pk", flat=True))
+
+
+def test_grants_gathered_into_lists_still_fail_closed(org):
+    user = UserFactory(username="two-buildings")
+    grant(user, Role.CADRE, node=org.building1)
+    grant(user, Role.CADRE, node=org.building2)
+    assert 'building_id" IN (' in str(scope(Household.objects.all(), user).query)
+    assert visible(Household, user) == {org.household1.pk, org.household2.pk}
+    assert org.other_household.pk not in visible(Household, user)
+    assert visible(Household, org.users.nobody) == set()
