@@ -146,7 +146,7 @@ class HouseholdViewSet(ScopedListRetrieveViewSet):
     audited. Writes may still set ``care_reason``."""
 
     serializer_class = HouseholdSerializer
-    pagination_class = CappedCountPagination  # a city-wide admin's count stops at 10,000
+    pagination_class = CappedCountPagination  # a city-wide admin's count stops at 1,000
     filterset_class = HouseholdFilter  # its ``search`` parses addresses (grid.search)
     ordering_fields = ["building", "unit", "room", "head_name", "resident_count", "id", "created_at", "updated_at"]
     ordering = list(HOUSEHOLD_ORDER)  # the list indexes serve it (grid.selectors)

@@ -13,6 +13,7 @@ from core.api import ID_MAX, ID_MIN
 
 from .models import Grid, GridColour, Household, OrgNode, OrgNodeKind
 from .search import household_search_condition
+from .selectors import org_node_visible
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -79,7 +80,7 @@ class HouseholdFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         # The portal's search (grid.search): the same parsing and the same indexed columns.
-        condition = household_search_condition(value)
+        condition = household_search_condition(value, nodes=org_node_visible(user=self.request.user))
         return queryset if condition is None else queryset.filter(condition)
 
     def filter_tag(self, queryset, name, value):

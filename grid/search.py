@@ -10,10 +10,15 @@ so a search stays an index lookup inside the user's scope at 200,000 households:
   (``household_unique_active_address``);
 - "1-2-502" (building-unit-room) and "3-402" (building-room): the same;
 - four digits, "5678": the phone's last four digits (``phone_tail``, index
-  ``(community_id, phone_tail)``) or a room; three digits or five or more: a room;
-- anything else, "张" or "阳光小区": a head's name by prefix (``(community_id, head_name)``
+  ``(phone_tail, community_id)``) or a room (``(room, community_id)``); three digits or five
+  or more: a room;
+- anything else, "张" or "阳光小区": a head's name by prefix (``(head_name, community_id)``
   with ``varchar_pattern_ops`` on PostgreSQL, so ``LIKE '张%'`` uses it), or an estate or a
   building by its place name.
+
+Each index leads with the searched column, so a city-wide admin's search is an index lookup
+too; a community's adds its id as the second column. Place names are looked up among the
+nodes the user sees.
 """
 
 import re
@@ -65,15 +70,24 @@ def _building_names(number: str) -> list[str]:
     return [f"{number}{word}" for word in _BUILDING_WORDS] + [number]
 
 
-def _ids(queryset) -> list[int]:
+# Up to this many place ids go into the household condition as a literal list; more (a city-wide
+# user searching "3号楼": one in every compound) as a subquery, which PostgreSQL turns into a hash
+# semi-join while it walks the list index in order.
+LITERAL_IDS_MAX = 500
+
+
+def _ids(queryset):
     # Place ids are read first (one small indexed query), so the household condition is an
-    # equality on a literal list the planner can match to an index, not a correlated subquery.
-    return list(queryset.values_list("id", flat=True)[:1000])
+    # equality on a literal list the planner can match to an index; a long list stays a subquery.
+    ids = list(queryset.values_list("id", flat=True).order_by()[: LITERAL_IDS_MAX + 1])
+    return ids if len(ids) <= LITERAL_IDS_MAX else queryset.values("id").order_by()
 
 
-def _address_condition(address: AddressQuery) -> Q:
-    buildings = OrgNode.objects.filter(kind=OrgNodeKind.BUILDING, place_name__in=_building_names(address.building))
+def _address_condition(address: AddressQuery, nodes) -> Q:
+    buildings = nodes.filter(kind=OrgNodeKind.BUILDING, place_name__in=_building_names(address.building))
     if address.estate:
+        # Estates are few in a city, and a cadre may name the estate of their building without
+        # seeing the estate's node: looked up among all nodes; its buildings among the visible.
         compounds = OrgNode.objects.filter(kind=OrgNodeKind.COMPOUND, place_name=address.estate)
         buildings = buildings.filter(parent_id__in=_ids(compounds))
     condition = Q(building_id__in=_ids(buildings))
@@ -84,18 +98,21 @@ def _address_condition(address: AddressQuery) -> Q:
     return condition
 
 
-def household_search_condition(text: str) -> Q | None:
+def household_search_condition(text: str, *, nodes=None) -> Q | None:
     """The condition a search query puts on households (None: an empty query).
 
     Reads the org nodes a query names (one query, ``org_node_place_name_idx``) when it names
-    places; the households themselves are filtered by the caller's scoped queryset.
+    places; the buildings an address names among ``nodes`` (the user's visible nodes: a
+    community's "3号楼" are a few ids, not the city's 2,500); the households themselves are
+    filtered by the caller's scoped queryset.
     """
+    nodes = OrgNode.objects.all() if nodes is None else nodes
     query = normalise_text(text)
     if not query:
         return None
     address = parse_address(query)
     if address is not None:
-        return _address_condition(address)
+        return _address_condition(address, nodes)
     compact = normalise_room(query.replace(" ", ""))  # "502室" is room 502
     if _DIGITS.match(compact):
         condition = Q(room=compact)
@@ -103,8 +120,14 @@ def household_search_condition(text: str) -> Q | None:
             condition |= Q(phone_tail=compact)
         return condition
     condition = Q(head_name__startswith=normalise_household_field("head_name", text))
+    # A place named like the query ("阳光小区"): its households too, one ``IN`` list per column
+    # (compounds, buildings), so each branch of the OR is an index range (a BitmapOr).
     places = OrgNode.objects.filter(place_name=compact, kind__in=[OrgNodeKind.COMPOUND, OrgNodeKind.BUILDING])
-    for kind, node_id in places.values_list("kind", "id")[:1000]:
-        column = "compound_id" if kind == OrgNodeKind.COMPOUND else "building_id"
-        condition |= Q(**{column: node_id})
+    ids = {OrgNodeKind.COMPOUND: [], OrgNodeKind.BUILDING: []}
+    for kind, node_id in places.values_list("kind", "id").order_by()[:LITERAL_IDS_MAX]:
+        ids[kind].append(node_id)
+    if ids[OrgNodeKind.COMPOUND]:
+        condition |= Q(compound_id__in=ids[OrgNodeKind.COMPOUND])
+    if ids[OrgNodeKind.BUILDING]:
+        condition |= Q(building_id__in=ids[OrgNodeKind.BUILDING])
     return condition

@@ -6,13 +6,13 @@ indexed column), so a page runs the same number of queries however many rows it 
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from accounts.access import managed_users
 from accounts.models import RoleGrant, User
-from core.access import Action, get_in_scope_or_404, is_global, scope
+from core.access import Action, get_in_scope_or_404, grids_for, is_global, nodes_for, scope
 
 from .models import (
     CHILD_KIND,
@@ -217,7 +217,7 @@ def household_list(*, user, filters: HouseholdFilters) -> QuerySet:
         households = households.filter(is_care=True)
     elif filters.care == "no":
         households = households.filter(is_care=False)
-    condition = household_search_condition(filters.q)
+    condition = household_search_condition(filters.q, nodes=org_node_visible(user=user))
     if condition is not None:
         households = households.filter(condition)
     return households.order_by(*HOUSEHOLD_ORDER)
@@ -247,13 +247,21 @@ def household_filter_choices(*, user, compound: int | None = None) -> dict:
     sees more than ``COMPOUND_CHOICES_MAX`` compounds is offered only the chosen one
     (``compounds_capped``).
     """
-    compounds = list(
+    # Read as tuples (a city-wide user's 201 rows cost no model instances), made nodes if offered.
+    rows = list(
         org_node_visible(user=user)
         .filter(kind=OrgNodeKind.COMPOUND)
         .order_by("tree_id", "lft")
-        .only("id", "name", "place_name", "kind")[: COMPOUND_CHOICES_MAX + 1]
+        .values_list("id", "name", "place_name")[: COMPOUND_CHOICES_MAX + 1]
     )
-    compounds_capped = len(compounds) > COMPOUND_CHOICES_MAX
+    compounds_capped = len(rows) > COMPOUND_CHOICES_MAX
+    compounds = (
+        []
+        if compounds_capped
+        else [
+            OrgNode(id=pk, name=name, place_name=place_name, kind=OrgNodeKind.COMPOUND) for pk, name, place_name in rows
+        ]
+    )
     if compounds_capped:
         # A city-wide user: thousands of compounds are no dropdown; they search by estate name or
         # come from the tree (?compound=), and then the chosen compound is the one offered.
@@ -399,14 +407,50 @@ class GridFilters:
     q: str = ""
 
 
+# The grid counts for a user who sees every grid of theirs whole, one correlated subquery per count,
+# each an indexed equality on the grid's id: its links (grid_gridbuilding.grid_id), their households
+# (household_unique_active_address, an index-only range per building) and its posts (grid_id). Written
+# once as SQL, like the tree's counts: the ORM expressions with the user's scope inside cost more Python
+# per request than the database spent answering. PostgreSQL evaluates them for the page's rows only.
+_GRID = Grid._meta.db_table
+_GRID_COUNT_SQL = {
+    "building_count": f"SELECT count(*) FROM grid_gridbuilding gb WHERE gb.grid_id = {_GRID}.id",
+    "household_count": (
+        "SELECT count(*) FROM grid_gridbuilding gb JOIN grid_household h ON h.building_id = gb.building_id"
+        f" WHERE gb.grid_id = {_GRID}.id AND h.is_active"
+    ),
+    "post_count": f"SELECT count(*) FROM grid_gridpost p WHERE p.grid_id = {_GRID}.id",
+    "vacant_post_count": f"SELECT count(*) FROM grid_gridpost p WHERE p.grid_id = {_GRID}.id AND p.holder_id IS NULL",
+}
+
+
+def _raw_count(name: str) -> RawSQL:
+    return RawSQL(_GRID_COUNT_SQL[name], (), output_field=IntegerField())
+
+
+def sees_grids_whole(user, action: str = Action.VIEW) -> bool:
+    """Whether every grid the user sees lies wholly in their scope: a global role, or grants only at
+    communities (a grid's buildings are all in its community). A grant at a compound, a building or a
+    grid may reach a grid that spans compounds, of which such a user sees only their part."""
+    if is_global(user, action):
+        return True
+    return not grids_for(user, action) and all(grant.kind == OrgNodeKind.COMMUNITY for grant in nodes_for(user, action))
+
+
 def with_grid_counts(queryset: QuerySet, *, user) -> QuerySet:
     """Annotate grids with counts over what ``user`` may see.
 
     A grid may span compounds: a cadre reaches a grid through one building of theirs, and
     must not learn about the grid's other buildings or their households. Building and
     household counts therefore only count rows in the user's scope (still one correlated
-    subquery each); posts belong to the grid itself and are counted whole.
+    subquery each); posts belong to the grid itself and are counted whole. For a user who
+    sees their grids whole (``sees_grids_whole``) the counts are the SQL above, unrestricted.
     """
+    posts = {name: _raw_count(name) for name in ("post_count", "vacant_post_count")}
+    if sees_grids_whole(user):
+        return queryset.annotate(
+            building_count=_raw_count("building_count"), household_count=_raw_count("household_count"), **posts
+        )
     visible_buildings = org_node_visible(user=user).values("id")
     return queryset.annotate(
         building_count=_count(
@@ -416,18 +460,23 @@ def with_grid_counts(queryset: QuerySet, *, user) -> QuerySet:
             scope(Household.objects.filter(is_active=True, building__grid_building__grid_id=OuterRef("pk")), user),
             "building__grid_building__grid_id",
         ),
-        post_count=_count(GridPost.objects.filter(grid_id=OuterRef("pk")), "grid_id"),
-        vacant_post_count=_count(GridPost.objects.filter(grid_id=OuterRef("pk"), holder__isnull=True), "grid_id"),
+        **posts,
     )
 
 
+# The order of the grid list and the API: the unique index (community_id, code) serves it, so a page
+# is an index range (a community's grids, or the city's in community order) with no sort of the rest.
+GRID_ORDER = ("community_id", "code", "id")
+
+
 def grid_list(*, user, filters: GridFilters) -> QuerySet:
-    grids = scope(Grid.objects.all(), user).select_related("community")
+    """The grids in the user's scope with their counts and their community's name (``community_name``)."""
+    grids = scope(Grid.objects.all(), user).annotate(community_name=F("community__name"))
     if filters.colour in GridColour.values:
         grids = grids.filter(colour=filters.colour)
     if filters.q:
         grids = grids.filter(Q(name__icontains=filters.q) | Q(code__icontains=filters.q))
-    return with_grid_counts(grids, user=user).order_by("community__tree_id", "code", "id")
+    return with_grid_counts(grids, user=user).order_by(*GRID_ORDER)
 
 
 def grid_detail(*, user, pk: int, action: str = Action.VIEW) -> Grid:
@@ -439,14 +488,11 @@ def grid_detail(*, user, pk: int, action: str = Action.VIEW) -> Grid:
 def grids_with_visible_parts(*, user) -> QuerySet:
     """Grids with the counts of ``with_grid_counts``, the ids of the buildings the user may see
     (prefetched as ``grid_buildings``) and posts with their holders (the API's shape)."""
-    visible_buildings = org_node_visible(user=user).values("id")
+    links = GridBuilding.objects.only("id", "grid_id", "building_id")
+    if not sees_grids_whole(user):
+        links = links.filter(building_id__in=org_node_visible(user=user).values("id"))
     return with_grid_counts(Grid.objects.all(), user=user).prefetch_related(
-        Prefetch(
-            "grid_buildings",
-            queryset=GridBuilding.objects.filter(building_id__in=visible_buildings).only(
-                "id", "grid_id", "building_id"
-            ),
-        ),
+        Prefetch("grid_buildings", queryset=links),
         Prefetch("posts", queryset=GridPost.objects.select_related("holder")),
     )
 

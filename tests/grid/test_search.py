@@ -5,6 +5,7 @@ from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts.models import Role
 from grid import selectors
 from grid.exporting import workbook_export
 from grid.importing import workbook_import
@@ -12,7 +13,7 @@ from grid.importing.layout import SHEET_HOUSEHOLDS, SHEET_TREE
 from grid.models import Household, OrgNode
 from grid.search import AddressQuery, parse_address
 from grid.services import household_create, org_node_rename
-from tests.factories import BuildingFactory, HouseholdFactory
+from tests.factories import BuildingFactory, HouseholdFactory, UserFactory, grant
 from tests.grid.workbooks import household_row, read_sheets, tree_row, write_workbook
 
 
@@ -250,3 +251,44 @@ def test_the_api_and_the_admin_edit_the_place_name(org, login):
     )
     assert response.status_code == 302
     assert OrgNode.objects.get(pk=org.building2.pk).place_name == "二号楼"
+
+
+# --- at a city's scale: place ids among the visible nodes, a subquery when they are many ---------------
+
+
+def test_an_address_search_reads_only_the_buildings_the_user_sees(org, world):
+    from grid.search import household_search_condition
+
+    staff_condition = household_search_condition(
+        "3号楼2单元402", nodes=selectors.org_node_visible(user=org.users.staff)
+    )
+    sql = str(Household.objects.filter(staff_condition).query)
+    south3 = OrgNode.objects.get(name="3号楼党小组", parent=org.other_compound)
+    assert str(south3.pk) not in sql.split("building_id", 1)[1].split(")", 1)[0]  # not in the IN list
+    assert found(org.users.staff, "3号楼2单元402") == {world["sun-3-2-402"].pk, world["peace-3-2-402"].pk}
+
+
+def test_a_city_wide_address_search_with_many_buildings_uses_a_subquery(org, world, monkeypatch):
+    from grid import search
+
+    monkeypatch.setattr(search, "LITERAL_IDS_MAX", 1)  # three 3号楼 in the city: more than a literal list
+    condition = search.household_search_condition(
+        "3号楼2单元402", nodes=selectors.org_node_visible(user=org.users.admin)
+    )
+    assert "SELECT" in str(Household.objects.filter(condition).query).split("WHERE", 1)[1]
+    assert found(org.users.admin, "3号楼2单元402") == {
+        world["sun-3-2-402"].pk,
+        world["peace-3-2-402"].pk,
+        world["south-3-2-402"].pk,
+    }
+    assert found(org.users.staff, "3号楼2单元402") == {world["sun-3-2-402"].pk, world["peace-3-2-402"].pk}
+
+
+def test_a_cadre_may_name_the_estate_of_their_building(org):
+    building3 = BuildingFactory(name="3号楼党小组", parent=org.compound1)
+    household = household_create(actor=None, building=building3, unit="2", room="402", head_name="刘德明")
+    cadre = UserFactory(username="cadre-of-3")
+    grant(cadre, Role.CADRE, node=building3)
+    place = org.compound1.place_name or "阳光小区"
+    assert found(cadre, f"{place}3号楼") == {household.pk}
+    assert found(cadre, place) == {household.pk}  # the estate by its place name
