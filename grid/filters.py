@@ -80,7 +80,7 @@ class HouseholdFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         # The portal's search (grid.search): the same parsing and the same indexed columns.
-        condition = household_search_condition(value, nodes=org_node_visible(user=self.request.user))
+        condition = household_search_condition(value, nodes=lambda: org_node_visible(user=self.request.user))
         return queryset if condition is None else queryset.filter(condition)
 
     def filter_tag(self, queryset, name, value):

@@ -22,9 +22,10 @@ nodes the user sees.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from core.text import normalise_text
 
@@ -98,21 +99,20 @@ def _address_condition(address: AddressQuery, nodes) -> Q:
     return condition
 
 
-def household_search_condition(text: str, *, nodes=None) -> Q | None:
+def household_search_condition(text: str, *, nodes: Callable[[], QuerySet] | None = None) -> Q | None:
     """The condition a search query puts on households (None: an empty query).
 
     Reads the org nodes a query names (one query, ``org_node_place_name_idx``) when it names
-    places; the buildings an address names among ``nodes`` (the user's visible nodes: a
-    community's "3号楼" are a few ids, not the city's 2,500); the households themselves are
-    filtered by the caller's scoped queryset.
+    places; the buildings an address names among ``nodes()`` (the user's visible nodes, built
+    only for an address: a community's "3号楼" are a few ids, not the city's 2,500); the
+    households themselves are filtered by the caller's scoped queryset.
     """
-    nodes = OrgNode.objects.all() if nodes is None else nodes
     query = normalise_text(text)
     if not query:
         return None
     address = parse_address(query)
     if address is not None:
-        return _address_condition(address, nodes)
+        return _address_condition(address, OrgNode.objects.all() if nodes is None else nodes())
     compact = normalise_room(query.replace(" ", ""))  # "502室" is room 502
     if _DIGITS.match(compact):
         condition = Q(room=compact)

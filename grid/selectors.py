@@ -217,7 +217,7 @@ def household_list(*, user, filters: HouseholdFilters) -> QuerySet:
         households = households.filter(is_care=True)
     elif filters.care == "no":
         households = households.filter(is_care=False)
-    condition = household_search_condition(filters.q, nodes=org_node_visible(user=user))
+    condition = household_search_condition(filters.q, nodes=lambda: org_node_visible(user=user))
     if condition is not None:
         households = households.filter(condition)
     return households.order_by(*HOUSEHOLD_ORDER)

@@ -260,7 +260,7 @@ def test_an_address_search_reads_only_the_buildings_the_user_sees(org, world):
     from grid.search import household_search_condition
 
     staff_condition = household_search_condition(
-        "3号楼2单元402", nodes=selectors.org_node_visible(user=org.users.staff)
+        "3号楼2单元402", nodes=lambda: selectors.org_node_visible(user=org.users.staff)
     )
     sql = str(Household.objects.filter(staff_condition).query)
     south3 = OrgNode.objects.get(name="3号楼党小组", parent=org.other_compound)
@@ -273,7 +273,7 @@ def test_a_city_wide_address_search_with_many_buildings_uses_a_subquery(org, wor
 
     monkeypatch.setattr(search, "LITERAL_IDS_MAX", 1)  # three 3号楼 in the city: more than a literal list
     condition = search.household_search_condition(
-        "3号楼2单元402", nodes=selectors.org_node_visible(user=org.users.admin)
+        "3号楼2单元402", nodes=lambda: selectors.org_node_visible(user=org.users.admin)
     )
     assert "SELECT" in str(Household.objects.filter(condition).query).split("WHERE", 1)[1]
     assert found(org.users.admin, "3号楼2单元402") == {
