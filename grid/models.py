@@ -253,6 +253,9 @@ class Household(models.Model):
                 name="household_head_name_idx",
                 opclasses=["varchar_pattern_ops", "int8_ops"],
             ),
+            # The grid list's household counts (grid.selectors.with_grid_counts): an index-only count of
+            # a building's active households, one small posting list per building (btree deduplication).
+            models.Index(fields=["building"], condition=models.Q(is_active=True), name="household_active_building_idx"),
         ]
 
     def __str__(self):
@@ -356,6 +359,8 @@ class GridBuilding(models.Model):
     class Meta:
         verbose_name = _("grid building")
         verbose_name_plural = _("grid buildings")
+        # A grid's buildings read from the index alone (the grid list's counts).
+        indexes = [models.Index(fields=["grid", "building"], name="grid_building_grid_idx")]
 
     def __str__(self):
         return f"{self.grid} · {self.building}"
@@ -388,6 +393,8 @@ class GridPost(models.Model):
         verbose_name = _("grid post")
         verbose_name_plural = _("grid posts")
         ordering = ["grid_id", "post_type", "id"]
+        # Posts and vacant posts of a grid counted from the index alone (the grid list).
+        indexes = [models.Index(fields=["grid", "holder"], name="grid_post_grid_holder_idx")]
 
     def __str__(self):
         return f"{self.grid} · {self.title}"

@@ -289,7 +289,8 @@ class GridSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_buildings(self, grid) -> list[int]:
-        return sorted(link.building_id for link in grid.grid_buildings.all())
+        # Read by the viewset for the whole page at once (grid.selectors.grid_visible_building_ids).
+        return self.context["building_ids"][grid.pk]
 
 
 class GridWriteSerializer(serializers.Serializer):

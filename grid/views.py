@@ -6,7 +6,6 @@ Thin views: parse the request, reach the object through core.access (out of scop
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +32,7 @@ from .forms import (
 from .models import CHILD_KIND, Grid, GridColour, GridPost, OrgNode, OrgNodeKind, Tag
 
 HOUSEHOLDS_PER_PAGE = 25
-GRIDS_PER_PAGE = 50
+GRIDS_PER_PAGE = 25  # as the household list: a page counts its grids' households, 25 at a time
 TREE_ROOTS_PER_PAGE = 50
 TREE_LEVEL_PER_PAGE = 25
 
@@ -465,14 +464,18 @@ def grid_list(request):
     filter_form = GridFilterForm(request.GET)
     cleaned = filter_form.cleaned_data if filter_form.is_valid() else {}
     filters = selectors.GridFilters(colour=cleaned.get("colour") or "", q=(cleaned.get("q") or "").strip())
-    page = Paginator(selectors.grid_list(user=request.user, filters=filters), GRIDS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "grid/grid_list.html",
-        {"page": page, "grids": page.object_list, "filters": filters, "colours": GridColour.choices},
-    )
+    grids = selectors.grid_list(user=request.user, filters=filters)
+    # Counted exactly within a user's communities, up to a cap city-wide (core.paging).
+    paginator = CappedPaginator(grids, GRIDS_PER_PAGE, cap=count_cap(request.user, Action.VIEW))
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "grids": page.object_list,
+        "filters": filters,
+        "colours": GridColour.choices,
+        "grids_url": reverse("grid:grid-list"),  # + pk + "/" is a grid's page: no reverse() per row
+    }
+    return render(request, "grid/grid_list.html", context)
 
 
 @login_required

@@ -224,3 +224,34 @@ def test_grid_writes_by_users_who_do_not_manage_it_are_404(org, api, username):
 def test_grids_cannot_be_deleted(org, api):
     assert api(org.users.admin).delete(detail(org.grid1)).status_code == 405
     assert Grid.objects.filter(pk=org.grid1.pk).exists()
+
+
+# session, user, grants, count, page (counts as subqueries), the page's building ids, posts with holders
+GRID_LIST_QUERIES = 7
+
+
+@pytest.mark.parametrize("username", ["staff", "admin", "cadre1"])
+def test_grid_list_queries_are_pinned_however_many_buildings_a_grid_has(
+    org, api, django_assert_max_num_queries, username
+):
+    buildings = [BuildingFactory(parent=org.compound1) for _ in range(20)]
+    grid = make_grid(community=org.community, code="77", buildings=buildings)
+    grid_post_create(actor=None, grid=grid, post_type=GridPostType.A, title="网格员", holder=org.users.gridworker)
+    client = api(getattr(org.users, username))
+    with django_assert_max_num_queries(GRID_LIST_QUERIES):
+        response = client.get(LIST)
+    assert response.status_code == 200
+    rows = {row["id"]: row for row in results(response)}
+    if username != "cadre1":
+        assert rows[grid.pk]["buildings"] == sorted(building.pk for building in buildings)
+        assert rows[grid.pk]["household_count"] == 0 and rows[grid.pk]["vacant_post_count"] == 0
+
+
+def test_a_city_wide_grid_list_counts_up_to_the_cap(org, api, monkeypatch):
+    from core import paging
+
+    monkeypatch.setattr(paging, "COUNT_CAP", 2)
+    body = api(org.users.admin).get(LIST).json()
+    assert (body["count"], body["count_capped"]) == (2, True)
+    body = api(org.users.staff).get(LIST).json()
+    assert (body["count"], body["count_capped"]) == (2, False)

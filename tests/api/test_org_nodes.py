@@ -240,3 +240,14 @@ def test_org_node_list_runs_a_constant_number_of_queries_however_many_nodes(org,
     with django_assert_max_num_queries(ORG_NODE_LIST_QUERIES):
         response = client.get(LIST, {"page_size": 200})
     assert response.json()["count"] >= 36
+
+
+def test_a_city_wide_org_node_list_counts_up_to_the_cap(org, api, monkeypatch):
+    from core import paging
+
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+    body = api(org.users.admin).get(LIST, {"page_size": 2}).json()
+    assert (body["count"], body["count_capped"]) == (3, True)
+    assert body["next"] and len(body["results"]) == 2
+    staff = api(org.users.staff).get(LIST).json()
+    assert staff["count_capped"] is False and staff["count"] > 3
