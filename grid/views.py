@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from core.access import Action, can, get_in_scope_or_404, has_action, is_global
 from core.errors import ErrorCode, ZhubaoError
-from core.paging import CappedPaginator, count_cap
+from core.paging import CappedPage, CappedPaginator, count_cap
 
 from . import selectors, services
 from .forms import (
@@ -459,15 +459,28 @@ def household_move_out(request, pk):
 # --- grids ----------------------------------------------------------------------------------
 
 
+def _grid_page(request, grids) -> CappedPage:
+    """A page of grids, counted exactly within a user's communities and up to a cap city-wide (core.paging).
+
+    The first page reads one row ahead: when that is every grid there is (most communities have a few),
+    the rows are their own count and no COUNT query runs.
+    """
+    paginator = CappedPaginator(grids, GRIDS_PER_PAGE, cap=count_cap(request.user, Action.VIEW))
+    number = request.GET.get("page")
+    if number not in (None, "", "1"):
+        return paginator.get_page(number)
+    rows = list(grids[: GRIDS_PER_PAGE + 1])
+    if len(rows) <= GRIDS_PER_PAGE:
+        return CappedPaginator(rows, GRIDS_PER_PAGE, cap=None).page(1)
+    return CappedPage(rows[:GRIDS_PER_PAGE], 1, paginator, has_more=True)
+
+
 @login_required
 def grid_list(request):
     filter_form = GridFilterForm(request.GET)
     cleaned = filter_form.cleaned_data if filter_form.is_valid() else {}
     filters = selectors.GridFilters(colour=cleaned.get("colour") or "", q=(cleaned.get("q") or "").strip())
-    grids = selectors.grid_list(user=request.user, filters=filters)
-    # Counted exactly within a user's communities, up to a cap city-wide (core.paging).
-    paginator = CappedPaginator(grids, GRIDS_PER_PAGE, cap=count_cap(request.user, Action.VIEW))
-    page = paginator.get_page(request.GET.get("page"))
+    page = _grid_page(request, selectors.grid_list(user=request.user, filters=filters))
     context = {
         "page": page,
         "grids": page.object_list,

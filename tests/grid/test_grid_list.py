@@ -2,6 +2,8 @@
 through the scope for the others, one rendering of the rows, paging capped city-wide, flat queries."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core import paging
@@ -87,11 +89,13 @@ def test_an_inactive_grid_is_marked(org, login):
 
 def test_a_city_wide_list_counts_up_to_the_cap_and_pages_on(org, login, monkeypatch):
     monkeypatch.setattr(paging, "COUNT_CAP", 2)
-    for n in range(3):
-        make_grid(community=org.other_community, code=f"9{n}")
+    for n in range(25):
+        make_grid(community=org.other_community, code=f"9{n:02d}")
     client = login(org.users.admin)
     page = client.get(reverse("grid:grid-list")).context["page"]
-    assert page.paginator.capped and page.paginator.count == 2
+    assert page.paginator.capped and page.paginator.count == 2 and page.has_next()
+    assert "2个以上网格" in client.get(reverse("grid:grid-list")).content.decode()
+    assert len(client.get(reverse("grid:grid-list"), {"page": 2}).context["grids"]) == 3
     # Community staff: an exact count, whatever the cap.
     staff_page = login(org.users.staff).get(reverse("grid:grid-list")).context["page"]
     assert not staff_page.paginator.capped and staff_page.paginator.count == 2
@@ -112,3 +116,23 @@ def test_the_grid_list_runs_a_constant_number_of_queries(org, login, django_asse
     assert response.status_code == 200
     if username != "cadre1":
         assert len(response.context["grids"]) == 25  # a page, the rest behind "next"
+
+
+def test_a_first_page_that_holds_every_grid_is_its_own_count(org, login):
+    client = login(org.users.staff)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("grid:grid-list")).context["page"]
+    assert page.paginator.count == 2 and not page.has_next()
+    assert not any("COUNT(*)" in query["sql"] for query in captured.captured_queries)
+
+
+def test_a_long_list_is_counted_and_paged(org, login):
+    for n in range(30):
+        make_grid(community=org.community, code=f"6{n:02d}")
+    client = login(org.users.staff)
+    first = client.get(reverse("grid:grid-list")).context["page"]
+    assert first.has_next() and first.paginator.count == 32 and len(first.object_list) == 25
+    second = client.get(reverse("grid:grid-list"), {"page": 2}).context["page"]
+    assert not second.has_next() and len(second.object_list) == 7
+    shown = {grid.pk for grid in first.object_list} | {grid.pk for grid in second.object_list}
+    assert len(shown) == 32
