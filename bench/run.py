@@ -84,6 +84,10 @@ PAGES = [
     Page("tree level (a compound)", "last", "/tree/{big_compound}/children/", "children"),
     Page("grid list", "first", "/grids/", "grids"),
     Page("grid list", "admin", "/grids/", "grids"),
+    Page("API grid list", "first", "/api/v1/grids/", "grids"),
+    Page("API grid list", "admin", "/api/v1/grids/", "grids"),
+    Page("API org-node list", "first", "/api/v1/org-nodes/", "nodes"),
+    Page("API org-node list", "admin", "/api/v1/org-nodes/", "nodes"),
 ]
 
 
