@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from core.access import Action, can, get_in_scope_or_404, has_action, is_global
 from core.errors import ErrorCode, ZhubaoError
 from core.paging import CappedPage, CappedPaginator, count_cap
+from core.text import normalise_text
 
 from . import selectors, services
 from .forms import (
@@ -75,7 +76,7 @@ def tree(request):
     """
     user = request.user
     city_wide = selectors.org_tree_roots_are_city_wide(user=user)
-    q = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    q = normalise_text(request.GET.get("q", "")[:100])  # the one text rule: no NUL or other control characters
     page = _page_number(request.GET.get("page"))
     start = (page - 1) * TREE_ROOTS_PER_PAGE
     roots = selectors.org_tree_roots(user=user, q=q, counts=not city_wide)

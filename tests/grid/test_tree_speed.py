@@ -63,6 +63,14 @@ def test_the_city_wide_tree_pages_its_communities_and_finds_one_by_name(org, log
     assert [node.pk for node in found.context["nodes"]] == [org.other_community.pk]
 
 
+@pytest.mark.parametrize("typed", ["南湖\x00", "\u200b南湖\x07 ", "南湖\r\n"])
+def test_the_community_search_drops_control_characters_as_every_text_does(org, login, typed):
+    response = login(org.users.admin).get(reverse("grid:tree"), {"q": typed})
+    assert response.status_code == 200
+    assert response.context["q"] == "南湖"
+    assert [node.pk for node in response.context["nodes"]] == [org.other_community.pk]
+
+
 def test_community_staff_see_their_community_with_its_counts(org, login):
     response = login(org.users.staff).get(reverse("grid:tree"))
     (root,) = response.context["nodes"]
