@@ -127,7 +127,3 @@ class UserCreateSerializer(serializers.Serializer):
         if attrs["grant"] is None and not acts_everywhere(self.context["request"].user, Action.MANAGE_PEOPLE):
             raise serializers.ValidationError({"grant": [_("Give the new person a role at a place you manage.")]})
         return attrs
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
