@@ -94,9 +94,7 @@ UNSAFE_MESSAGE = gettext_lazy(
     "This text holds invisible control characters (%(characters)s), which are not allowed. "
     "Please type it again instead of pasting it."
 )
-FORMULA_MESSAGE = gettext_lazy(
-    "A name cannot start with =, +, - or @: spreadsheets would read it as a formula."
-)
+FORMULA_MESSAGE = gettext_lazy("A name cannot start with =, +, - or @: spreadsheets would read it as a formula.")
 
 
 def validate_safe_text(value) -> None:
