@@ -7,6 +7,9 @@ class GridConfig(AppConfig):
     verbose_name = _("Organisation tree, households and grids")
 
     def ready(self):
-        from . import access
+        from . import access, export_jobs
+        from .importing import health
 
         access.register()
+        export_jobs.register()  # the workbook export as a background export job (core.exports)
+        health.register()  # the import queue's state in /healthz (core.health)

@@ -13,13 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.access import Action, get_in_scope_or_404, has_action
 from core.errors import ZhubaoError
 
-from .exporting import TEMPLATE_PATH, workbook_export
+from .exporting import TEMPLATE_PATH
 from .importing import MAX_UPLOAD_BYTES, import_error_rows, import_job_create, import_job_list, import_progress
 from .models import ImportJob
 
@@ -136,16 +135,4 @@ def template_download(request):
         as_attachment=True,
         filename="zhubao-import-template.xlsx",
         content_type=XLSX_CONTENT_TYPE,
-    )
-
-
-@never_cache  # Cache-Control: no-store: the workbook carries personal data; no browser or proxy may keep it
-@login_required
-@require_GET
-def export(request):
-    _require(request.user, Action.EXPORT)
-    target = workbook_export(user=request.user, request=request)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return FileResponse(
-        target, as_attachment=True, filename=f"zhubao-export-{stamp}.xlsx", content_type=XLSX_CONTENT_TYPE
     )
