@@ -90,7 +90,7 @@ def _job_for(request, pk) -> ImportJob:
 def _progress_context(job: ImportJob) -> dict:
     finished = job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED)
     context = {"job": job, "finished": finished}
-    if job.status == ImportJob.Status.RUNNING:
+    if job.status == ImportJob.Status.APPLYING:
         progress = import_progress(job) or {}
         step, label = PHASES.get(progress.get("phase"), PHASES["reading"])
         total = progress.get("total") or 0

@@ -433,13 +433,29 @@ class OrgNodeMove(models.Model):
 
 
 class ImportJob(models.Model):
-    """One upload of an Excel workbook; validated whole, then applied in one transaction."""
+    """One upload of an Excel workbook: checked first (a dry run that writes nothing), applied
+    only when its uploader confirms what the check showed, and undoable for a day after.
+
+    pending → checking → ready (nothing wrong; waiting for confirmation) or failed (errors);
+    ready → applying → succeeded (or back to ready when the data changed since the check);
+    succeeded → undoing → undone. ``started_at`` is when the current active phase began.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Succeeded")
+        CHECKING = "checking", _("Checking")
+        READY = "ready", _("Checked, waiting for confirmation")
+        APPLYING = "applying", _("Writing")
+        SUCCEEDED = "succeeded", _("Imported")
         FAILED = "failed", _("Failed")
+        UNDOING = "undoing", _("Undoing")
+        UNDONE = "undone", _("Undone")
+
+    # A worker runs the job in these; one found in them long after started_at was lost.
+    ACTIVE_STATUSES = (Status.CHECKING, Status.APPLYING, Status.UNDOING)
+    # Waiting for a worker to pick it up.
+    QUEUED_STATUSES = (Status.PENDING,)
+    FINISHED_STATUSES = (Status.READY, Status.SUCCEEDED, Status.FAILED, Status.UNDONE)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="import_jobs"
@@ -449,15 +465,54 @@ class ImportJob(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
+    # What the check found it would do (counts per sheet, the rows that need attention, what
+    # was not read) and the fingerprint of that change list, compared again when applying.
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
     summary = models.JSONField(_("summary"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import job")
         verbose_name_plural = _("import jobs")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "started_at"], name="grid_importjob_status_idx")]
 
     def __str__(self):
         return f"{self.original_name} ({self.get_status_display()})"
+
+
+class ImportChange(models.Model):
+    """One row an applied import created or changed, with its values before and after: what
+    the undo puts back (only where nobody changed the row since)."""
+
+    class Kind(models.TextChoices):
+        NODE = "node", _("org node")
+        HOUSEHOLD = "household", _("household")
+        GRID = "grid", _("grid")
+        POST = "post", _("grid post")
+
+    class Operation(models.TextChoices):
+        CREATED = "created", _("created")
+        UPDATED = "updated", _("updated")
+
+    job = models.ForeignKey(ImportJob, verbose_name=_("import job"), on_delete=models.CASCADE, related_name="changes")
+    seq = models.PositiveIntegerField(_("order"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    operation = models.CharField(_("operation"), max_length=16, choices=Operation.choices)
+    object_id = models.BigIntegerField(_("object id"))
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("import change")
+        verbose_name_plural = _("import changes")
+        ordering = ["job", "seq"]
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="grid_importchange_job_seq")]
+
+    def __str__(self):
+        return f"{self.job_id}#{self.seq} {self.kind} {self.object_id} {self.operation}"

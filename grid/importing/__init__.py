@@ -253,7 +253,7 @@ def import_job_run(*, job_id: int, last_attempt: bool = False) -> ImportJob | No
     job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
     if job is None or job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED):
         return job
-    job.status = ImportJob.Status.RUNNING
+    job.status = ImportJob.Status.APPLYING
     job.started_at = timezone.now()
     job.save(update_fields=["status", "started_at"])
     progress = ImportProgress(job.pk)

@@ -143,7 +143,7 @@ def test_a_job_waiting_for_long_says_the_worker_may_be_down(org, login, staff_jo
 
 
 def test_a_running_job_shows_its_phase_and_a_progress_bar(org, login, staff_job):
-    ImportJob.objects.filter(pk=staff_job.pk).update(status=ImportJob.Status.RUNNING)
+    ImportJob.objects.filter(pk=staff_job.pk).update(status=ImportJob.Status.APPLYING)
     cache.set(progress_key(staff_job.pk), {"phase": "writing", "processed": 1500, "total": 2000})
     response = login(org.users.staff).get(
         reverse("imports:job-progress", kwargs={"pk": staff_job.pk}), HTTP_HX_REQUEST="true"
