@@ -437,24 +437,26 @@ class ImportJob(models.Model):
     only when its uploader confirms what the check showed, and undoable for a day after.
 
     pending → checking → ready (nothing wrong; waiting for confirmation) or failed (errors);
-    ready → applying → succeeded (or back to ready when the data changed since the check);
-    succeeded → undoing → undone. ``started_at`` is when the current active phase began.
+    ready → confirmed → applying → succeeded (or back to ready when the data changed since the
+    check); succeeded → undo_queued → undoing → undone (or back to succeeded, saying why not). ``started_at`` is when the current active phase began.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
         CHECKING = "checking", _("Checking")
         READY = "ready", _("Checked, waiting for confirmation")
+        CONFIRMED = "confirmed", _("Confirmed, waiting to be written")
         APPLYING = "applying", _("Writing")
         SUCCEEDED = "succeeded", _("Imported")
         FAILED = "failed", _("Failed")
+        UNDO_QUEUED = "undo_queued", _("Undo requested")
         UNDOING = "undoing", _("Undoing")
         UNDONE = "undone", _("Undone")
 
     # A worker runs the job in these; one found in them long after started_at was lost.
     ACTIVE_STATUSES = (Status.CHECKING, Status.APPLYING, Status.UNDOING)
     # Waiting for a worker to pick it up.
-    QUEUED_STATUSES = (Status.PENDING,)
+    QUEUED_STATUSES = (Status.PENDING, Status.CONFIRMED, Status.UNDO_QUEUED)
     FINISHED_STATUSES = (Status.READY, Status.SUCCEEDED, Status.FAILED, Status.UNDONE)
 
     created_by = models.ForeignKey(
