@@ -30,6 +30,8 @@ class ErrorCode:
     IMPORT_INVALID = "import_invalid"
     OUT_OF_SCOPE = "out_of_scope"
     MOVE_CHANGED = "move_changed"
+    IMPORT_REFUSED = "import_refused"  # confirm or undo of an import that is not the user's to do now
+    IMPORT_UNDO_CONFLICT = "import_undo_conflict"  # rows the import wrote were changed since
 
 
 class ZhubaoError(Exception):

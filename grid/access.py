@@ -9,13 +9,18 @@ models are reached from a user's grants. Imported by ``GridConfig.ready()``.
   by a grid grant; its posts and building links through the grid.
 """
 
+from datetime import timedelta
+
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from core.access import (
     Action,
     any_of,
     grids_for,
+    has_action,
     is_global,
     nodes_for,
     own_rows_rule,
@@ -98,3 +103,34 @@ def grid_rule(user, action: str) -> Q | None:
     if grid_ids:
         conditions.append(Q(id__in=sorted(grid_ids)))
     return any_of(conditions)
+
+
+# --- imports: who may confirm and undo ---------------------------------------------------------
+
+# An applied import can be undone this long after it was written, by the person who uploaded it.
+IMPORT_UNDO_WINDOW = timedelta(hours=24)
+
+
+def import_job_refusal(user, job: ImportJob, what: str, *, now=None) -> str | None:
+    """Why ``user`` may not ``what`` ("confirm" or "undo") the import ``job`` now, or None.
+
+    Only the person who uploaded a workbook confirms the write it was checked for, and undoes
+    it, within IMPORT_UNDO_WINDOW of the write (services enforce this; pages ask it to show
+    or hide the buttons).
+    """
+    if not has_action(user, Action.IMPORT) or job.created_by_id != user.pk:
+        return _("Only the person who uploaded this workbook may confirm or undo its import.")
+    if what == "confirm":
+        if job.status != ImportJob.Status.READY:
+            return _("This import is not waiting for confirmation.")
+        return None
+    if what == "undo":
+        if job.status != ImportJob.Status.SUCCEEDED or job.applied_at is None:
+            return _("Only an import that was written can be undone.")
+        if (now or timezone.now()) - job.applied_at > IMPORT_UNDO_WINDOW:
+            return _(
+                "An import can be undone within 24 hours of being written; this one was written on %(date)s. "
+                "Please change the rows by hand: the audit log and this page list what it wrote."
+            ) % {"date": timezone.localtime(job.applied_at).strftime("%Y-%m-%d %H:%M")}
+        return None
+    raise ValueError(what)

@@ -7,19 +7,31 @@ module (a user sees their own jobs; a system admin all), so anyone else gets a 4
 """
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import Action, get_in_scope_or_404, has_action
 from core.errors import ZhubaoError
 
+from .access import IMPORT_UNDO_WINDOW
 from .exporting import TEMPLATE_PATH
-from .importing import MAX_UPLOAD_BYTES, import_error_rows, import_job_create, import_job_list, import_progress
+from .importing import (
+    MAX_UPLOAD_BYTES,
+    import_error_rows,
+    import_job_confirm,
+    import_job_create,
+    import_job_list,
+    import_job_refusal,
+    import_progress,
+)
+from .importing.layout import HOUSEHOLDS
+from .importing.undo import UndoConflict, import_job_undo_request
 from .models import ImportJob
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,7 +40,14 @@ STALLED_AFTER = timezone.timedelta(minutes=1)
 PHASES = {
     "reading": (1, gettext_lazy("Reading the workbook")),
     "validating": (2, gettext_lazy("Checking every row")),
+    "trying": (3, gettext_lazy("Working out what would change (nothing is written yet)")),
     "writing": (3, gettext_lazy("Writing to the portal")),
+}
+WAITING = (ImportJob.Status.PENDING, ImportJob.Status.CONFIRMED, ImportJob.Status.UNDO_QUEUED)
+FIELD_LABELS = {
+    **{column.key: column.header for column in HOUSEHOLDS.columns},
+    "tags": "标签",
+    "hub": "党员中心户",
 }
 
 
@@ -87,28 +106,78 @@ def _job_for(request, pk) -> ImportJob:
     return get_in_scope_or_404(ImportJob.objects.select_related("created_by"), request.user, Action.IMPORT, pk=pk)
 
 
-def _progress_context(job: ImportJob) -> dict:
-    finished = job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED)
-    context = {"job": job, "finished": finished}
-    if job.status == ImportJob.Status.APPLYING:
+def _note_text(reason: str) -> str:
+    """What a "not read" reason means, in the reader's language (grid.importing.notes)."""
+    try:
+        from .importing.notes import render_note
+    except ImportError:  # pragma: no cover - the catalogue is part of the reader
+        return reason
+    return render_note(reason)
+
+
+def _preview_context(preview: dict) -> dict:
+    """The preview as the template shows it: field names as the sheet's headers, reasons as sentences."""
+    if not preview:
+        return {}
+    not_read = preview.get("not_read") or {}
+    cleared = preview.get("cleared") or {}
+    return {
+        **preview,
+        "cleared_items": [
+            {**item, "labels": "、".join(FIELD_LABELS.get(name, name) for name in item["fields"])}
+            for item in cleared.get("items", [])
+        ],
+        "changed_items": [
+            {
+                **item,
+                "changes": [
+                    {**change, "label": FIELD_LABELS.get(change["field"], change["field"])} for change in item["fields"]
+                ],
+            }
+            for item in preview.get("changed_sample", [])
+        ],
+        "ignored_sheets": [
+            {**sheet, "why": _note_text(sheet.get("reason", ""))} for sheet in not_read.get("sheets", [])
+        ],
+        "ignored_columns": [
+            {**column, "why": _note_text(column.get("reason", ""))} for column in not_read.get("columns", [])
+        ],
+        "skipped_rows": [{**row, "why": _note_text(row.get("reason", ""))} for row in not_read.get("rows", [])],
+        "skipped_total": not_read.get("rows_total", 0),
+    }
+
+
+def _progress_context(job: ImportJob, user) -> dict:
+    finished = job.status in ImportJob.FINISHED_STATUSES
+    context = {"job": job, "finished": finished, "preview": _preview_context(job.preview)}
+    if job.status in ImportJob.ACTIVE_STATUSES:
         progress = import_progress(job) or {}
         step, label = PHASES.get(progress.get("phase"), PHASES["reading"])
         total = progress.get("total") or 0
         processed = progress.get("processed") or 0
         context.update(
             step=step,
-            steps=len(PHASES),
-            phase_label=label,
+            steps=3,
+            phase_label=label if job.status != ImportJob.Status.UNDOING else _("Undoing the import"),
             processed=processed,
             total=total,
             percent=min(100, round(100 * processed / total)) if total else None,
         )
-    elif job.status == ImportJob.Status.PENDING:
-        context["stalled"] = timezone.now() - job.created_at > STALLED_AFTER
-    elif job.status == ImportJob.Status.FAILED:
+    elif job.status in WAITING:
+        context["stalled"] = timezone.now() - (job.finished_at or job.created_at) > STALLED_AFTER
+    if job.status == ImportJob.Status.FAILED:
         context["errors"] = import_error_rows(job)
+    elif job.status == ImportJob.Status.READY:
+        context["may_confirm"] = import_job_refusal(user, job, "confirm") is None
     elif job.status == ImportJob.Status.SUCCEEDED:
         context["sheets"] = job.summary.get("sheets", [])
+        context["complete"] = job.summary.get("complete", True)
+        refusal = import_job_refusal(user, job, "undo")
+        context["may_undo"] = refusal is None
+        context["undo_refusal"] = refusal
+        context["undo_until"] = job.applied_at + IMPORT_UNDO_WINDOW if job.applied_at else None
+        context["undo_errors"] = import_error_rows(job)
+        context["undo_refused"] = job.summary.get("undo_refused", [])
     return context
 
 
@@ -116,14 +185,44 @@ def _progress_context(job: ImportJob) -> dict:
 @require_GET
 def job_detail(request, pk):
     job = _job_for(request, pk)
-    return render(request, "grid/import_job_detail.html", _progress_context(job))
+    return render(request, "grid/import_job_detail.html", _progress_context(job, request.user))
 
 
 @login_required
 @require_GET
 def job_progress(request, pk):
     job = _job_for(request, pk)
-    return render(request, "grid/import_job_progress.html", _progress_context(job))
+    return render(request, "grid/import_job_progress.html", _progress_context(job, request.user))
+
+
+@login_required
+@require_POST
+def job_confirm(request, pk):
+    """The uploader confirms the checked import: the write is enqueued (grid.importing)."""
+    job = _job_for(request, pk)
+    try:
+        import_job_confirm(actor=request.user, job=job)
+    except ZhubaoError as error:
+        messages.error(request, error.message)
+    return redirect("imports:job-detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def job_undo(request, pk):
+    """The uploader undoes an applied import (refused, naming the rows, when they changed since)."""
+    job = _job_for(request, pk)
+    try:
+        import_job_undo_request(actor=request.user, job=job)
+    except UndoConflict as conflict:
+        context = _progress_context(job, request.user)
+        context.update(
+            undo_refused=conflict.conflicts, undo_refused_total=conflict.total, undo_message=conflict.message
+        )
+        return render(request, "grid/import_job_detail.html", context, status=409)
+    except ZhubaoError as error:
+        messages.error(request, error.message)
+    return redirect("imports:job-detail", pk=job.pk)
 
 
 @login_required

@@ -1,33 +1,64 @@
-"""Celery tasks of the grid app: thin, they take ids and call a service."""
+"""Celery tasks of the grid app: thin, they take ids and call a service.
+
+An import's check, write and undo are separate tasks (grid.importing): each has a time limit,
+so a hostile or huge workbook cannot hold a worker; a job whose worker died is failed by
+``import_reap`` (grid.importing.reaping), which beat runs every few minutes.
+"""
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.db import OperationalError
 
-from .importing import import_job_run
+from .importing import import_job_apply, import_job_check
+from .importing.undo import import_job_undo
 
 RETRY_BACKOFF_SECONDS = 5
 RETRY_BACKOFF_MAX_SECONDS = 600
+IMPORT_SOFT_TIME_LIMIT = 25 * 60
+IMPORT_TIME_LIMIT = 30 * 60
 
 
-@shared_task(bind=True, name="grid.tasks.import_run", ignore_result=True, max_retries=3)
-def import_run(self, job_id: int) -> None:
-    """Import the workbook of one ImportJob (enqueued on commit by ``import_job_create``).
-
-    Only transient database trouble (OperationalError) is retried, with exponential backoff; a
+def _run_with_retries(task, body, job_id: int) -> None:
+    """Only transient database trouble (OperationalError) is retried, with exponential backoff; a
     workbook with errors is a finished (failed) job. When the last retry fails too, the service
-    marks the job failed rather than leaving it pending.
-    """
-    last_attempt = self.request.retries >= self.max_retries
+    ends the job rather than leaving it waiting."""
+    last_attempt = task.request.retries >= task.max_retries
     try:
-        import_job_run(job_id=job_id, last_attempt=last_attempt)
+        body(job_id=job_id, last_attempt=last_attempt)
     except OperationalError as error:
         if last_attempt:
             raise
         countdown = get_exponential_backoff_interval(
             factor=RETRY_BACKOFF_SECONDS,
-            retries=self.request.retries,
+            retries=task.request.retries,
             maximum=RETRY_BACKOFF_MAX_SECONDS,
             full_jitter=True,
         )
-        raise self.retry(exc=error, countdown=countdown) from error
+        raise task.retry(exc=error, countdown=countdown) from error
+
+
+_LIMITS = {"soft_time_limit": IMPORT_SOFT_TIME_LIMIT, "time_limit": IMPORT_TIME_LIMIT}
+
+
+@shared_task(bind=True, name="grid.tasks.import_check", ignore_result=True, max_retries=3, **_LIMITS)
+def import_check(self, job_id: int) -> None:
+    """Check an uploaded workbook (the dry run), enqueued on commit by ``import_job_create``."""
+    _run_with_retries(self, import_job_check, job_id)
+
+
+@shared_task(bind=True, name="grid.tasks.import_apply", ignore_result=True, max_retries=3, **_LIMITS)
+def import_apply(self, job_id: int) -> None:
+    """Write a checked workbook its uploader confirmed (``import_job_confirm``)."""
+    _run_with_retries(self, import_job_apply, job_id)
+
+
+@shared_task(bind=True, name="grid.tasks.import_undo", ignore_result=True, max_retries=3, **_LIMITS)
+def import_undo(self, job_id: int) -> None:
+    """Undo an applied import (``import_job_undo_request``)."""
+    _run_with_retries(self, import_job_undo, job_id)
+
+
+@shared_task(bind=True, name="grid.tasks.import_run", ignore_result=True, max_retries=3, **_LIMITS)
+def import_run(self, job_id: int) -> None:
+    """The one-step task of earlier versions, for messages still in a queue: now the check."""
+    _run_with_retries(self, import_job_check, job_id)

@@ -1,17 +1,23 @@
 """Import the org tree, households, grids and grid posts from an Excel workbook.
 
-The workbook is read whole, every row is checked, and only if there is no error at all is
-anything written, in one transaction. Three phases, each reporting progress to the
-Django cache (not the database: the worker's transaction is invisible to the web process
-until it commits):
+An import never writes what its uploader has not seen. A job goes through two runs of the
+same three phases, each reporting progress to the Django cache (the worker's transaction is
+invisible to the web process until it commits):
 
-1. reading  (``reader.read_workbook``)      cells → rows, header problems
-2. validating (``validation.validate_workbook``) rows → a plan, every problem with sheet/row/column
-3. writing  (``apply.apply_plan``)          the plan → the database
+1. reading    (``reader.read_workbook``)          cells → rows, header problems, what is not read
+2. validating (``validation.validate_workbook``)  rows → a plan, every problem with sheet/row/column
+3. writing    (``apply.apply_plan``)              the plan → the database, recording a change list
 
-Services here: ``import_job_create`` (upload → job, enqueued on commit), ``import_job_run``
-(the Celery task's body), ``workbook_import`` (the three phases for any file, used by the
-job and the benchmark), ``import_job_list`` and ``import_progress`` (reads).
+The **check** (``import_job_check``, after the upload) runs all three and rolls the
+transaction back: the preview it keeps is what the write did, by the same code. The
+**write** (``import_job_apply``, after the uploader confirms) runs them again and commits only
+if the change list has the same fingerprint as the preview (else the job is checked again and
+says so). The change list is kept (``ImportChange``), so the uploader can **undo** the import
+for ``UNDO_WINDOW`` (``import_job_undo_request`` / ``import_job_undo``, in undo.py), unless a
+row it wrote was changed since.
+
+Who may confirm and undo is grid.access's rule (``import_job_refusal``). ``workbook_import``
+(one step, no preview) is kept for the benchmark and the tests of the phases.
 """
 
 import logging
@@ -20,6 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import File
@@ -32,9 +39,12 @@ from core.errors import ErrorCode, ZhubaoError
 from core.models import AuditEvent
 from core.services import audit_record
 
+from ..access import import_job_refusal
 from ..models import ImportJob, OrgNode
 from ..services import org_tree_lock
 from .apply import apply_plan
+from .changes import ChangeLog
+from .preview import build_preview, refused_preview
 from .problems import ImportProblem, ProblemList, TooManyProblems, render_message
 from .reader import ParsedWorkbook, read_workbook
 from .validation import SHEET_ORDER, ImportPlan, community_names, validate_workbook
@@ -47,15 +57,20 @@ _XLSX_MAGIC = b"PK\x03\x04"
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
+    "CheckOutcome",
     "ImportOutcome",
     "ImportProgress",
     "import_error_rows",
+    "import_job_apply",
+    "import_job_check",
+    "import_job_confirm",
     "import_job_create",
     "import_job_give_up",
     "import_job_list",
-    "import_job_run",
+    "import_job_refusal",
     "import_progress",
     "progress_key",
+    "workbook_check",
     "workbook_import",
     "workbook_validate",
 ]
@@ -71,8 +86,9 @@ def progress_key(job_id: int) -> str:
 class ImportProgress:
     """Phase, rows processed and total, in the cache; written at most every ``interval`` seconds."""
 
-    def __init__(self, job_id: int, interval: float = 0.5):
+    def __init__(self, job_id: int, interval: float = 0.5, *, dry_run: bool = False):
         self.key = progress_key(job_id)
+        self.dry_run = dry_run  # the check's write is a trial: its phase is called "trying"
         self.interval = interval
         self.name = ""
         self.total = 0
@@ -80,6 +96,8 @@ class ImportProgress:
         self._written_at = 0.0
 
     def phase(self, name: str, *, total: int) -> None:
+        if self.dry_run and name == "writing":
+            name = "trying"
         self.name, self.total, self.processed = name, total, 0
         self._write(force=True)
 
@@ -94,16 +112,24 @@ class ImportProgress:
             return
         self._written_at = now
         processed = min(self.processed, self.total) if self.total else self.processed
-        cache.set(
-            self.key,
-            {"phase": self.name, "processed": processed, "total": self.total},
-            timeout=PROGRESS_TIMEOUT,
-        )
+        try:
+            cache.set(
+                self.key,
+                {"phase": self.name, "processed": processed, "total": self.total},
+                timeout=PROGRESS_TIMEOUT,
+            )
+        except Exception:  # progress is a courtesy: a cache that is down must not fail the import
+            logger.warning("Could not write the progress of import job %s", self.key, exc_info=True)
 
 
 def import_progress(job: ImportJob) -> dict | None:
-    """The last progress the worker reported for ``job`` (None before it started)."""
-    return cache.get(progress_key(job.pk))
+    """The last progress the worker reported for ``job`` (None before it started, or when the
+    cache cannot be read: the page then shows the phase without numbers)."""
+    try:
+        return cache.get(progress_key(job.pk))
+    except Exception:
+        logger.warning("Could not read the progress of import job %s", job.pk, exc_info=True)
+        return None
 
 
 # --- the three phases -------------------------------------------------------------------------
@@ -115,6 +141,8 @@ class ImportOutcome:
     total_rows: int = 0
     problems: list[ImportProblem] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    preview: dict = field(default_factory=dict)
+    changed: bool = False  # the write found other changes than its check showed (nothing written)
 
     def error_dicts(self) -> list[dict]:
         ordered = sorted(
@@ -124,8 +152,15 @@ class ImportOutcome:
         return [problem.as_dict() for problem in ordered]
 
 
+CheckOutcome = ImportOutcome
+
+
 class _Invalid(Exception):
     """Leaves the transaction (rolling it back) when validation found problems."""
+
+
+class _RollBack(Exception):
+    """Leaves the transaction of a dry run, or of a write whose changes differ from its check."""
 
 
 def _lock_trees(parsed: ParsedWorkbook) -> None:
@@ -154,28 +189,37 @@ def workbook_validate(*, actor, source, progress=None) -> tuple[ParsedWorkbook, 
     return parsed, plan, problems
 
 
-def workbook_import(*, actor, source, progress=None, job: ImportJob | None = None) -> ImportOutcome:
-    """Read, check and, only if every row is valid, write a workbook in one transaction.
-
-    ``source`` is a path or a binary file. With ``job``, its final state is saved in the
-    same transaction as the data, and the audit event points at it.
-    """
+def _run(*, actor, source, progress, dry_run: bool, expected: str | None = None, job=None) -> ImportOutcome:
+    """Read, check and write in one transaction; roll it back for a dry run, or when the change
+    list is not the ``expected`` one (the fingerprint of the preview the user confirmed)."""
     problems = ProblemList()
     parsed = ParsedWorkbook()
+    log = ChangeLog()
+    result: ImportOutcome | None = None
     try:
         parsed = read_workbook(source, problems, progress)
         if not problems and parsed.total_rows == 0:
             problems.add("no_rows")
         if problems:
-            return ImportOutcome(ok=False, total_rows=parsed.total_rows, problems=problems)
+            raise _Invalid
         with transaction.atomic():
             _lock_trees(parsed)
             plan = validate_workbook(parsed, actor=actor, problems=problems, progress=progress)
             if problems:
                 raise _Invalid
             sheets = [name for name in SHEET_ORDER if name in parsed.sheets]
-            summary = apply_plan(plan, actor=actor, sheets=sheets, progress=progress)
+            summary = apply_plan(plan, actor=actor, sheets=sheets, progress=progress, log=log)
             summary["rows"] = parsed.total_rows
+            preview = build_preview(parsed=parsed, plan=plan, log=log, summary=summary)
+            if dry_run:
+                result = ImportOutcome(ok=True, total_rows=parsed.total_rows, summary=summary, preview=preview)
+                raise _RollBack
+            if expected is not None and preview["fingerprint"] != expected:
+                result = ImportOutcome(ok=False, total_rows=parsed.total_rows, preview=preview, changed=True)
+                raise _RollBack
+            summary["complete"] = preview["complete"]
+            if job is not None:
+                summary["changes"] = log.save(job)
             audit_record(
                 user=actor,
                 action=AuditEvent.Action.IMPORTED,
@@ -183,26 +227,65 @@ def workbook_import(*, actor, source, progress=None, job: ImportJob | None = Non
                 detail={"file": job.original_name if job else "", **summary},
             )
             if job is not None:
-                _finish(job, ImportJob.Status.SUCCEEDED, total_rows=parsed.total_rows, summary=summary)
+                _finish(job, ImportJob.Status.SUCCEEDED, total_rows=parsed.total_rows, summary=summary, applied=True)
+    except _RollBack:
+        return result
     except (_Invalid, TooManyProblems):
-        return ImportOutcome(ok=False, total_rows=parsed.total_rows, problems=problems)
+        return ImportOutcome(
+            ok=False,
+            total_rows=parsed.total_rows,
+            problems=problems,
+            preview=refused_preview(parsed=parsed, problems=problems),
+        )
     except (IntegrityError, ZhubaoError) as error:
         # Someone changed the same data between the check and the write; all was rolled back.
         logger.warning("Import conflicted with a concurrent change: %s", error, exc_info=True)
         return ImportOutcome(ok=False, total_rows=parsed.total_rows, problems=[ImportProblem(code="conflict")])
-    return ImportOutcome(ok=True, total_rows=parsed.total_rows, summary=summary)
+    return ImportOutcome(ok=True, total_rows=parsed.total_rows, summary=summary, preview=preview)
+
+
+def workbook_check(*, actor, source, progress=None) -> ImportOutcome:
+    """The dry run: what importing ``source`` would do, by doing it and rolling it back."""
+    return _run(actor=actor, source=source, progress=progress, dry_run=True)
+
+
+def workbook_import(*, actor, source, progress=None, job: ImportJob | None = None, expected: str | None = None):
+    """Read, check and, only if every row is valid, write a workbook in one transaction.
+
+    ``source`` is a path or a binary file. With ``job``, its final state and its change list are
+    saved in the same transaction as the data, and the audit event points at it. With
+    ``expected`` (a preview's fingerprint) nothing is written unless the changes are those.
+    """
+    return _run(actor=actor, source=source, progress=progress, dry_run=False, expected=expected, job=job)
 
 
 # --- jobs -------------------------------------------------------------------------------------
 
 
-def _finish(job: ImportJob, status: str, *, total_rows: int = 0, errors=None, summary=None) -> None:
+def _finish(
+    job: ImportJob, status: str, *, total_rows=None, errors=None, summary=None, preview=None, applied=False
+) -> None:
+    now = timezone.now()
     job.status = status
-    job.total_rows = total_rows
+    fields = ["status", "errors", "finished_at"]
     job.errors = errors or []
-    job.summary = summary or {}
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "total_rows", "errors", "summary", "finished_at"])
+    job.finished_at = now
+    if total_rows is not None:
+        job.total_rows = total_rows
+        fields.append("total_rows")
+    if summary is not None:
+        job.summary = summary
+        fields.append("summary")
+    if preview is not None:
+        job.preview = preview
+        fields.append("preview")
+    if status == ImportJob.Status.READY:
+        job.checked_at = now
+        fields.append("checked_at")
+    if applied:
+        job.applied_at = now
+        fields.append("applied_at")
+    job.save(update_fields=fields)
 
 
 def _invalid_file(message: str) -> ZhubaoError:
@@ -211,7 +294,7 @@ def _invalid_file(message: str) -> ZhubaoError:
 
 @transaction.atomic
 def import_job_create(*, actor, uploaded_file) -> ImportJob:
-    """Keep an uploaded workbook as a job and enqueue its import once this transaction commits."""
+    """Keep an uploaded workbook as a job and enqueue its check once this transaction commits."""
     if not has_action(actor, Action.IMPORT):
         raise ZhubaoError(ErrorCode.PERMISSION_DENIED, _("You may not import data."), status_code=403)
     name = os.path.basename(uploaded_file.name or "")
@@ -233,63 +316,158 @@ def import_job_create(*, actor, uploaded_file) -> ImportJob:
     job.file.save(f"{uuid.uuid4().hex}.xlsx", File(uploaded_file), save=False)
     job.full_clean()
     job.save()
-    transaction.on_commit(lambda: _enqueue(job.pk))
+    transaction.on_commit(lambda: _enqueue("import_check", job.pk, on_failure=ImportJob.Status.FAILED))
     return job
 
 
-def _enqueue(job_id: int) -> None:
-    from ..tasks import import_run
+def _enqueue(task_name: str, job_id: int, *, on_failure: str) -> bool:
+    """Send a job's task to the broker. When the broker does not answer, the job is not left
+    waiting for ever: it goes to ``on_failure`` with the message ``queue_unavailable``."""
+    from .. import tasks
 
-    import_run.delay(job_id)
-
-
-def import_job_run(*, job_id: int, last_attempt: bool = False) -> ImportJob | None:
-    """Run one job (the Celery task's body). A finished job is left alone (a task can arrive twice).
-
-    A transient database error puts the job back to pending for the task's retry and is raised;
-    on the ``last_attempt`` (the task has no retries left) the job fails instead, with a message
-    asking to import again later, so it does not stay pending for ever.
-    """
-    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
-    if job is None or job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED):
-        return job
-    job.status = ImportJob.Status.APPLYING
-    job.started_at = timezone.now()
-    job.save(update_fields=["status", "started_at"])
-    progress = ImportProgress(job.pk)
-    progress.phase("reading", total=0)
     try:
-        with translation.override(settings.LANGUAGE_CODE), job.file.open("rb") as source:
-            outcome = workbook_import(actor=job.created_by, source=source, progress=progress, job=job)
+        getattr(tasks, task_name).delay(job_id)
+    except Exception:
+        logger.exception("Could not enqueue %s for import job %s", task_name, job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=on_failure,
+            errors=[ImportProblem(code="queue_unavailable").as_dict()],
+            finished_at=timezone.now(),
+        )
+        return False
+    return True
+
+
+def _start(job_id: int, waiting: str, active: str) -> ImportJob | None:
+    """Move a job from ``waiting`` to ``active`` (a task can arrive twice: only one starts it).
+
+    A job found already ``active`` was being run by a worker that died (acks_late delivers the
+    task again): it is run again, which is safe, as nothing of an unfinished run was committed.
+    """
+    now = timezone.now()
+    updated = ImportJob.objects.filter(pk=job_id, status__in=(waiting, active)).update(status=active, started_at=now)
+    if not updated:
+        return None
+    return ImportJob.objects.select_related("created_by").get(pk=job_id)
+
+
+def _run_job(job_id: int, *, waiting: str, active: str, body, last_attempt: bool, on_error: str):
+    """Run ``body(job)`` for a job that waits in ``waiting``; transient database errors put it back
+    for the task's retry (or give up on the last attempt); anything else ends it in ``on_error``."""
+    job = _start(job_id, waiting, active)
+    if job is None:
+        return ImportJob.objects.filter(pk=job_id).first()
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            body(job)
     except OperationalError:
         if last_attempt:
             logger.exception("Import job %s failed: the database stayed unavailable through every retry", job.pk)
-            import_job_give_up(job=job)
+            import_job_give_up(job=job, status=on_error)
             raise
-        # Transient (database restarted, lock timeout): put it back for the task's retry.
-        job.status = ImportJob.Status.PENDING
-        job.save(update_fields=["status"])
+        ImportJob.objects.filter(pk=job.pk).update(status=waiting)
+        raise
+    except SoftTimeLimitExceeded:
+        logger.exception("Import job %s took too long", job.pk)
+        _finish_safely(job, on_error, "too_slow")
         raise
     except Exception:
         logger.exception("Import job %s failed", job.pk)
-        try:
-            _finish(job, ImportJob.Status.FAILED, errors=[ImportProblem(code="unexpected").as_dict()])
-        except DatabaseError:
-            logger.exception("Could not record the failure of import job %s", job.pk)
+        _finish_safely(job, on_error, "unexpected")
         raise
-    if not outcome.ok:
-        _finish(job, ImportJob.Status.FAILED, total_rows=outcome.total_rows, errors=outcome.error_dicts())
     return job
 
 
-def import_job_give_up(*, job: ImportJob) -> ImportJob:
-    """Fail a job whose retries after transient database errors are used up (nothing was written)."""
-    if job.status in (ImportJob.Status.SUCCEEDED, ImportJob.Status.FAILED):
-        return job
+def _finish_safely(job: ImportJob, status: str, code: str) -> None:
     try:
-        _finish(job, ImportJob.Status.FAILED, errors=[ImportProblem(code="database_unavailable").as_dict()])
+        _finish(job, status, errors=[ImportProblem(code=code).as_dict()])
     except DatabaseError:
         logger.exception("Could not record the failure of import job %s", job.pk)
+
+
+def _check_body(job: ImportJob) -> None:
+    progress = ImportProgress(job.pk, dry_run=True)
+    progress.phase("reading", total=0)
+    with job.file.open("rb") as source:
+        outcome = workbook_check(actor=job.created_by, source=source, progress=progress)
+    if outcome.ok:
+        _finish(job, ImportJob.Status.READY, total_rows=outcome.total_rows, preview=outcome.preview)
+    else:
+        _finish(
+            job,
+            ImportJob.Status.FAILED,
+            total_rows=outcome.total_rows,
+            errors=outcome.error_dicts(),
+            preview=outcome.preview,
+        )
+
+
+def import_job_check(*, job_id: int, last_attempt: bool = False) -> ImportJob | None:
+    """The check (the Celery task's body): the dry run, kept as the job's preview."""
+    return _run_job(
+        job_id,
+        waiting=ImportJob.Status.PENDING,
+        active=ImportJob.Status.CHECKING,
+        body=_check_body,
+        last_attempt=last_attempt,
+        on_error=ImportJob.Status.FAILED,
+    )
+
+
+def _apply_body(job: ImportJob) -> None:
+    progress = ImportProgress(job.pk)
+    progress.phase("reading", total=0)
+    with job.file.open("rb") as source:
+        outcome = workbook_import(
+            actor=job.created_by, source=source, progress=progress, job=job, expected=job.preview.get("fingerprint")
+        )
+    if outcome.ok:
+        return
+    if outcome.changed:
+        # Someone changed the data since the check: show the new preview and ask again.
+        _finish(job, ImportJob.Status.READY, preview={**outcome.preview, "changed_since_check": True})
+    else:
+        _finish(
+            job,
+            ImportJob.Status.FAILED,
+            total_rows=outcome.total_rows,
+            errors=outcome.error_dicts(),
+            preview=outcome.preview or job.preview,
+        )
+
+
+def import_job_apply(*, job_id: int, last_attempt: bool = False) -> ImportJob | None:
+    """The write (the Celery task's body) of a job its uploader confirmed."""
+    return _run_job(
+        job_id,
+        waiting=ImportJob.Status.CONFIRMED,
+        active=ImportJob.Status.APPLYING,
+        body=_apply_body,
+        last_attempt=last_attempt,
+        on_error=ImportJob.Status.FAILED,
+    )
+
+
+def import_job_confirm(*, actor, job: ImportJob) -> ImportJob:
+    """The uploader confirms what the check showed: the write is enqueued."""
+    refusal = import_job_refusal(actor, job, "confirm")
+    if refusal is not None:
+        raise ZhubaoError(ErrorCode.IMPORT_REFUSED, refusal, status_code=409)
+    with transaction.atomic():
+        if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+            status=ImportJob.Status.CONFIRMED, errors=[]
+        ):
+            raise ZhubaoError(ErrorCode.IMPORT_REFUSED, _("This import was already confirmed."), status_code=409)
+        transaction.on_commit(lambda: _enqueue("import_apply", job.pk, on_failure=ImportJob.Status.READY))
+    job.refresh_from_db()
+    return job
+
+
+def import_job_give_up(*, job: ImportJob, status: str = ImportJob.Status.FAILED) -> ImportJob:
+    """End a job whose retries after transient database errors are used up (nothing was written)."""
+    if job.status in ImportJob.FINISHED_STATUSES:
+        return job
+    _finish_safely(job, status, "database_unavailable")
     return job
 
 

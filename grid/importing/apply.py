@@ -38,6 +38,7 @@ from ..services import (
     grid_set_colour,
     grid_update,
 )
+from .changes import ChangeLog, Kind, Operation
 from .layout import SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
 from .validation import ImportPlan, Path
 
@@ -67,30 +68,32 @@ def _counts(sheet: str) -> dict:
     return {"sheet": sheet, "created": 0, "updated": 0, "unchanged": 0}
 
 
-def apply_plan(plan: ImportPlan, *, actor, sheets: list[str], progress=None) -> dict:
-    """Write everything in ``plan``; returns the summary (counts per sheet)."""
+def apply_plan(plan: ImportPlan, *, actor, sheets: list[str], progress=None, log: ChangeLog | None = None) -> dict:
+    """Write everything in ``plan``; returns the summary (counts per sheet). Every row created or
+    changed is recorded in ``log`` (see changes.py)."""
     if progress:
         progress.phase("writing", total=plan.write_steps)
+    log = log if log is not None else ChangeLog()
     counts = {sheet: _counts(sheet) for sheet in sheets}
     ids = {path: node.id for path, node in plan.existing_nodes.items()}
-    created_nodes = _create_nodes(plan, ids)
+    created_nodes = _create_nodes(plan, ids, log)
     if SHEET_TREE in counts:
         counts[SHEET_TREE]["created"] = created_nodes
         counts[SHEET_TREE]["unchanged"] = len(plan.sheet_paths) - created_nodes
     if progress:
         progress.advance(created_nodes)
     if plan.households:
-        _apply_households(plan, ids, counts[SHEET_HOUSEHOLDS], progress)
-    grids = _apply_grids(plan, ids, actor, counts.get(SHEET_GRIDS), progress)
+        _apply_households(plan, ids, counts[SHEET_HOUSEHOLDS], progress, log)
+    grids = _apply_grids(plan, ids, actor, counts.get(SHEET_GRIDS), progress, log)
     if plan.posts:
-        _apply_posts(plan, ids, grids, actor, counts[SHEET_POSTS], progress)
+        _apply_posts(plan, ids, grids, actor, counts[SHEET_POSTS], progress, log)
     return {"sheets": list(counts.values()), "nodes_created": created_nodes}
 
 
 # --- tree -------------------------------------------------------------------------------------
 
 
-def _create_nodes(plan: ImportPlan, ids: dict[Path, int]) -> int:
+def _create_nodes(plan: ImportPlan, ids: dict[Path, int], log: ChangeLog) -> int:
     if not plan.new_paths:
         return 0
     trees = {path: node.tree_id for path, node in plan.existing_nodes.items()}
@@ -125,6 +128,15 @@ def _create_nodes(plan: ImportPlan, ids: dict[Path, int]) -> int:
             )
         OrgNode.objects.bulk_create(nodes, batch_size=1_000)
         for path, node in zip(by_depth[depth], nodes, strict=True):
+            log.add(
+                Kind.NODE,
+                Operation.CREATED,
+                node.pk,
+                "/".join(path),
+                sheet=SHEET_TREE,
+                row=getattr(plan, "sheet_path_rows", {}).get(path),
+                after={"name": node.name, "kind": node.kind},
+            )
             ids[path] = node.pk
             trees[path] = node.tree_id
             touched.add(node.tree_id)
@@ -182,10 +194,16 @@ def _update_rows(model, field_names, rows: list[tuple[int, tuple]]) -> None:
             cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", rows)
 
 
-def _apply_households(plan: ImportPlan, ids: dict[Path, int], counts: dict, progress) -> None:
+def _household_key(path: Path, unit: str, room: str) -> str:
+    return f"{'/'.join(path)}|{unit}|{room}"
+
+
+def _apply_households(plan: ImportPlan, ids: dict[Path, int], counts: dict, progress, log: ChangeLog) -> None:
     now = timezone.now()
-    new: list[tuple[Household, set[int]]] = []
+    hub_names = {node_id: path[-1] for path, node_id in ids.items() if len(path) == 4}
+    new: list[tuple[Household, set[int], object]] = []
     changed: list[tuple[int, tuple]] = []
+    changed_ops = []
     tags_added: list[tuple[int, int]] = []
     tags_removed: dict[int, list[int]] = defaultdict(list)
     for op in plan.households:
@@ -198,7 +216,7 @@ def _apply_households(plan: ImportPlan, ids: dict[Path, int], counts: dict, prog
             hub_id = ids[(*path, op.hub)] if op.hub else None
         if stored is None:
             household = Household(**place, hub_id=hub_id, unit=op.unit, room=op.room, **op.values)
-            new.append((household, op.tag_ids or set()))
+            new.append((household, op.tag_ids or set(), op))
             continue
         differences = {name: value for name, value in op.values.items() if getattr(stored, name) != value}
         if hub_id != stored.hub_id:
@@ -214,11 +232,37 @@ def _apply_households(plan: ImportPlan, ids: dict[Path, int], counts: dict, prog
         values = {"hub_id": stored.hub_id, **{name: getattr(stored, name) for name in _HOUSEHOLD_VALUES}}
         values.update(differences)
         changed.append((stored.id, (*(values[name] for name in _UPDATED_COLUMNS), now)))
+        before = {name: getattr(stored, name) for name in differences}
+        after = dict(differences)
+        if tags_differ:
+            before["tags"], after["tags"] = sorted(stored.tag_ids), sorted(op.tag_ids)
+        for side in (before, after):
+            if "hub_id" in side:  # by name: a hub the same import creates has another id in the dry run
+                hub = side.pop("hub_id")
+                side["hub"] = hub_names.get(hub, "") if hub else ""
+                side["_hub_id"] = hub
+        after["_updated_at"] = now.isoformat()
+        changed_ops.append((op, stored, before, after))
     through = Household.tags.through
     for start in range(0, len(new), HOUSEHOLD_BATCH):
         batch = new[start : start + HOUSEHOLD_BATCH]
-        Household.objects.bulk_create([household for household, _ in batch])
-        tags_added.extend((household.pk, tag_id) for household, tag_ids in batch for tag_id in tag_ids)
+        Household.objects.bulk_create([household for household, _, _ in batch])
+        tags_added.extend((household.pk, tag_id) for household, tag_ids, _ in batch for tag_id in tag_ids)
+        for household, tag_ids, op in batch:
+            log.add(
+                Kind.HOUSEHOLD,
+                Operation.CREATED,
+                household.pk,
+                _household_key(op.building_path, op.unit, op.room),
+                sheet=SHEET_HOUSEHOLDS,
+                row=op.row,
+                after={
+                    **{name: getattr(household, name) for name in _HOUSEHOLD_VALUES},
+                    "hub": hub_names.get(household.hub_id, "") if household.hub_id else "",
+                    "tags": sorted(tag_ids),
+                    "_updated_at": household.updated_at.isoformat(),
+                },
+            )
         if progress:
             progress.advance(len(batch))
     counts["created"] = len(new)
@@ -227,6 +271,17 @@ def _apply_households(plan: ImportPlan, ids: dict[Path, int], counts: dict, prog
         _update_rows(Household, _UPDATED_FIELDS, batch)
         if progress:
             progress.advance(len(batch))
+    for op, stored, before, after in changed_ops:
+        log.add(
+            Kind.HOUSEHOLD,
+            Operation.UPDATED,
+            stored.id,
+            _household_key(op.building_path, op.unit, op.room),
+            sheet=SHEET_HOUSEHOLDS,
+            row=op.row,
+            before=before,
+            after=after,
+        )
     counts["updated"] = len(changed)
     for tag_id, household_ids in tags_removed.items():
         for start in range(0, len(household_ids), HOUSEHOLD_BATCH):
@@ -244,7 +299,17 @@ def _apply_households(plan: ImportPlan, ids: dict[Path, int], counts: dict, prog
 # --- grids and posts --------------------------------------------------------------------------
 
 
-def _apply_grids(plan: ImportPlan, ids: dict[Path, int], actor, counts: dict | None, progress) -> dict:
+def _grid_state(grid: Grid, building_ids: set[int], path_of: dict[int, str]) -> dict:
+    return {
+        "name": grid.name,
+        "colour": grid.colour,
+        "colour_reason": grid.colour_reason,
+        "buildings": sorted(path_of.get(building_id, str(building_id)) for building_id in building_ids),
+        "_building_ids": sorted(building_ids),
+    }
+
+
+def _apply_grids(plan: ImportPlan, ids: dict[Path, int], actor, counts: dict | None, progress, log: ChangeLog) -> dict:
     """Create or update the grids of the 网格 sheet; returns (community, code) → Grid."""
     if not plan.grids:
         return {}
@@ -257,10 +322,12 @@ def _apply_grids(plan: ImportPlan, ids: dict[Path, int], actor, counts: dict | N
         "grid_id", "building_id"
     ):
         stored_buildings[grid_id].add(building_id)
+    path_of = {node_id: "/".join(path[1:]) for path, node_id in ids.items() if len(path) == 3}
     grids = {}
     for op in plan.grids:
         community = nodes[ids[(op.community,)]]
         buildings = [nodes[ids[path]] for path in op.building_paths] if op.building_paths is not None else None
+        key = f"{op.community}|{op.code}"
         if op.existing_id is None:
             grid = grid_create(
                 actor=actor,
@@ -272,8 +339,11 @@ def _apply_grids(plan: ImportPlan, ids: dict[Path, int], actor, counts: dict | N
                 colour_reason=op.colour_reason or "",
             )
             counts["created"] += 1
+            after = _grid_state(grid, {b.pk for b in buildings or ()}, path_of)
+            log.add(Kind.GRID, Operation.CREATED, grid.pk, key, sheet=SHEET_GRIDS, row=op.row, after=after)
         else:
             grid = stored[op.existing_id]
+            before = _grid_state(grid, stored_buildings[grid.pk], path_of)
             changed = False
             if grid.name != op.name:
                 grid_update(actor=actor, grid=grid, name=op.name)
@@ -283,17 +353,33 @@ def _apply_grids(plan: ImportPlan, ids: dict[Path, int], actor, counts: dict | N
             if (colour, reason) != (grid.colour, grid.colour_reason):
                 grid_set_colour(actor=actor, grid=grid, colour=colour, reason=reason)
                 changed = True
+            building_ids = stored_buildings[grid.pk]
             if buildings is not None and {b.pk for b in buildings} != stored_buildings[grid.pk]:
                 grid_set_buildings(actor=actor, grid=grid, buildings=buildings)
+                building_ids = {b.pk for b in buildings}
                 changed = True
             counts["updated" if changed else "unchanged"] += 1
+            if changed:
+                after = _grid_state(grid, building_ids, path_of)
+                log.add(
+                    Kind.GRID,
+                    Operation.UPDATED,
+                    grid.pk,
+                    key,
+                    sheet=SHEET_GRIDS,
+                    row=op.row,
+                    before=before,
+                    after=after,
+                )
         grids[(op.community, op.code)] = grid
         if progress:
             progress.advance()
     return grids
 
 
-def _apply_posts(plan: ImportPlan, ids: dict[Path, int], grids: dict, actor, counts: dict, progress) -> None:
+def _apply_posts(
+    plan: ImportPlan, ids: dict[Path, int], grids: dict, actor, counts: dict, progress, log: ChangeLog
+) -> None:
     missing = {(op.community, op.code) for op in plan.posts} - set(grids)
     if missing:
         community_ids = {ids[(community,)] for community, _ in missing}
@@ -310,21 +396,45 @@ def _apply_posts(plan: ImportPlan, ids: dict[Path, int], grids: dict, actor, cou
     ):
         queues[(post.grid_id, post.post_type, post.title)].append(post)
     users = get_user_model().objects.in_bulk(list(plan.user_ids.values()))
+    seen: dict[tuple, int] = defaultdict(int)
     for op in plan.posts:
         grid = grids[(op.community, op.code)]
         holder = users[plan.user_ids[op.holder]] if op.holder else None
         queue = queues[(grid.pk, op.post_type, op.title)]
         post = queue.popleft() if queue else None
+        seen[(grid.pk, op.post_type, op.title)] += 1
+        key = f"{op.community}|{op.code}|{op.post_type}|{op.title}|{seen[(grid.pk, op.post_type, op.title)]}"
         if post is None:
-            grid_post_create(actor=actor, grid=grid, post_type=op.post_type, title=op.title, holder=holder)
+            post = grid_post_create(actor=actor, grid=grid, post_type=op.post_type, title=op.title, holder=holder)
             counts["created"] += 1
+            after = {"holder": holder.username if holder else "", "_holder_id": holder.pk if holder else None}
+            log.add(Kind.POST, Operation.CREATED, post.pk, key, sheet=SHEET_POSTS, row=op.row, after=after)
         elif op.holder is None or (holder.pk if holder else None) == post.holder_id:
             counts["unchanged"] += 1
         else:
+            former = post.holder
             if post.holder_id is not None:
                 grid_post_vacate(actor=actor, post=post)
             if holder is not None:
                 grid_post_fill(actor=actor, post=post, holder=holder)
             counts["updated"] += 1
+            log.add(
+                Kind.POST,
+                Operation.UPDATED,
+                post.pk,
+                key,
+                sheet=SHEET_POSTS,
+                row=op.row,
+                before={
+                    "holder": former.username if former else "",
+                    "holder_name": former.get_full_name() if former else "",
+                    "_holder_id": former.pk if former else None,
+                },
+                after={
+                    "holder": holder.username if holder else "",
+                    "holder_name": holder.get_full_name() if holder else "",
+                    "_holder_id": holder.pk if holder else None,
+                },
+            )
         if progress:
             progress.advance()

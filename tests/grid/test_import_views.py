@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from grid import import_views
 from grid.exporting import TEMPLATE_PATH
-from grid.importing import import_job_create, import_job_run, progress_key
+from grid.importing import import_job_apply, import_job_check, import_job_confirm, import_job_create, progress_key
 from grid.importing.layout import SHEET_HOUSEHOLDS
 from grid.models import Household, ImportJob
 from tests.grid.workbooks import ensure_default_tags, household_row, read_sheets, write_workbook
@@ -23,10 +23,20 @@ from tests.grid.workbooks import ensure_default_tags, household_row, read_sheets
 def enqueued(monkeypatch):
     """Record the job ids the upload enqueues instead of sending them to a broker."""
     sent = []
-    from grid.tasks import import_run
+    from grid import tasks
 
-    monkeypatch.setattr(import_run, "delay", lambda job_id: sent.append(job_id))
+    for name in ("import_check", "import_apply", "import_undo"):
+        monkeypatch.setattr(getattr(tasks, name), "delay", lambda job_id: sent.append(job_id))
     return sent
+
+
+def run_check_confirm_apply(job_id: int) -> None:
+    """What the worker does for a job, with its uploader confirming the check."""
+    import_job_check(job_id=job_id)
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if job.status == ImportJob.Status.READY:
+        import_job_confirm(actor=job.created_by, job=job)
+        import_job_apply(job_id=job_id)
 
 
 @pytest.fixture
@@ -155,8 +165,8 @@ def test_a_running_job_shows_its_phase_and_a_progress_bar(org, login, staff_job)
     assert "<html" not in page  # a partial
 
 
-def test_a_finished_job_stops_polling_and_shows_the_counts_per_sheet(org, login, staff_job):
-    import_job_run(job_id=staff_job.pk)
+def test_a_finished_job_stops_polling_and_shows_the_counts_per_sheet(org, login, staff_job, enqueued):
+    run_check_confirm_apply(staff_job.pk)
     page = login(org.users.staff).get(reverse("imports:job-progress", kwargs={"pk": staff_job.pk})).content.decode()
     assert "hx-trigger" not in page
     assert SHEET_HOUSEHOLDS in page and Household.objects.filter(room="611").exists()
@@ -165,10 +175,11 @@ def test_a_finished_job_stops_polling_and_shows_the_counts_per_sheet(org, login,
 def test_a_failed_job_shows_the_error_table_with_sheet_row_and_column(org, login, tmp_path):
     path = write_workbook(tmp_path / "bad.xlsx", {SHEET_HOUSEHOLDS: [household_row(room="612", phone="12345")]})
     job = import_job_create(actor=org.users.staff, uploaded_file=SimpleUploadedFile("bad.xlsx", path.read_bytes()))
-    import_job_run(job_id=job.pk)
+    import_job_check(job_id=job.pk)
     page = login(org.users.staff).get(reverse("imports:job-detail", kwargs={"pk": job.pk})).content.decode()
     assert "hx-trigger" not in page
     assert '<td class="text-nowrap">居民户</td><td class="text-end">2</td><td class="text-nowrap">联系电话</td>' in page
+    assert "<code>12345</code>" in page  # the error table repeats what was in the cell
     assert not Household.objects.filter(room="612").exists()
 
 
@@ -231,31 +242,63 @@ def _log_in(page, live_server, user, password):
 
 
 @pytest.mark.browser
-def test_staff_uploads_the_template_and_the_page_follows_the_job_to_its_summary(
-    org, live_server, page, password, enqueued
+def test_staff_uploads_sees_the_dry_run_confirms_sees_the_result_and_undoes_it(
+    org, live_server, page, password, tmp_path, enqueued
 ):
-    ensure_default_tags()  # the template's households carry tags
+    """The journey of the issue: upload → dry run → confirm → result → undo, as community staff."""
+    from grid.importing.undo import import_job_undo
+    from grid.services import household_update
+
+    household_update(actor=None, household=org.household1, phone="13800000001")
+    path = write_workbook(
+        tmp_path / "阳光小区台账.xlsx",
+        {
+            SHEET_HOUSEHOLDS: [
+                household_row(room="101", hub="张建国中心户", phone="13900000002"),
+                *(household_row(room=f"{floor}01") for floor in range(2, 7)),
+            ]
+        },
+    )
     page.set_viewport_size({"width": 1366, "height": 900})
     _log_in(page, live_server, org.users.staff, password)
     page.goto(f"{live_server.url}{reverse('imports:index')}")
     _screenshot(page, "import-index")
-    page.set_input_files("main input[type=file]", TEMPLATE_PATH)
+    page.set_input_files("main input[type=file]", path)
     page.click("main form button[type=submit]")
     page.wait_for_url("**/imports/*/")
     progress = page.locator("#import-job")
     expect(progress.locator(".badge.text-bg-secondary")).to_be_visible()  # waiting for the worker
-    expect(progress.locator(".progress")).to_be_visible()
     _screenshot(page, "import-job-pending")
 
-    import_job_run(job_id=enqueued[0])  # what the worker does; the page polls every second
-
-    expect(progress.locator(".badge.text-bg-success")).to_be_visible(timeout=10_000)
-    expect(progress.locator("table")).to_contain_text(SHEET_HOUSEHOLDS)
+    import_job_check(job_id=enqueued[0])  # what the worker does; the page polls every second
+    expect(progress.locator("#import-confirm")).to_be_visible(timeout=10_000)
+    expect(progress.locator("#import-counts")).to_contain_text(SHEET_HOUSEHOLDS)
+    expect(progress.locator("#import-counts tbody tr").first).to_contain_text("5")
     expect(progress).not_to_have_attribute("hx-trigger", re.compile("every"))
+    assert not Household.objects.filter(building=org.building1, room="201").exists()  # the check wrote nothing
+    _screenshot(page, "import-job-dry-run")
+
+    progress.locator("#import-confirm").click()
+    page.wait_for_url("**/imports/*/")
+    expect(progress.locator(".badge.text-bg-secondary")).to_be_visible()  # confirmed, waiting to be written
+    import_job_apply(job_id=enqueued[0])
+    expect(progress.locator(".badge.text-bg-success")).to_be_visible(timeout=10_000)
+    expect(progress.locator("#import-complete")).to_be_visible()  # "全部数据均已写入": nothing was left unread
+    assert Household.objects.filter(building=org.building1, room__in=["201", "601"]).count() == 2
+    assert Household.objects.get(pk=org.household1.pk).phone == "13900000002"
     _screenshot(page, "import-job-succeeded")
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     _screenshot(page, "import-job-succeeded-phone")
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+    progress.locator("#import-undo").click()
+    page.wait_for_url("**/imports/*/")
+    import_job_undo(job_id=enqueued[0])
+    expect(page.locator("#import-undone")).to_be_visible(timeout=10_000)
+    assert not Household.objects.filter(building=org.building1, room="201").exists()
+    assert Household.objects.get(pk=org.household1.pk).phone == "13800000001"
+    _screenshot(page, "import-job-undone")
 
 
 @pytest.mark.browser
@@ -268,8 +311,8 @@ def test_a_failed_import_shows_every_problem_in_a_table(org, live_server, page, 
     page.set_input_files("main input[type=file]", path)
     page.click("main form button[type=submit]")
     page.wait_for_url("**/imports/*/")
-    import_job_run(job_id=enqueued[0])
-    table = page.locator("#import-job table")
+    import_job_check(job_id=enqueued[0])
+    table = page.locator("#import-errors")
     expect(table.locator("tbody tr")).to_have_count(30, timeout=10_000)
     expect(table.locator("tbody tr").first).to_contain_text("联系电话")
     _screenshot(page, "import-job-failed")

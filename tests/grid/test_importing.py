@@ -1,14 +1,13 @@
 """Importing a workbook: read, check every row, and write all of it or nothing."""
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Role, RoleGrant
 from core.errors import ZhubaoError
 from core.models import AuditEvent
 from grid.exporting import TEMPLATE_PATH
-from grid.importing import import_job_create, import_job_run, progress_key, workbook_import, workbook_validate
+from grid.importing import import_job_create, workbook_import, workbook_validate
 from grid.importing.layout import SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
 from grid.models import Grid, GridColour, GridPost, Household, ImportJob, OrgNode, OrgNodeKind, Tag
 from grid.services import household_update, org_node_create
@@ -467,47 +466,7 @@ def _upload(path, name="台账.xlsx"):
     return SimpleUploadedFile(name, path.read_bytes(), content_type="application/octet-stream")
 
 
-def test_a_job_runs_to_success_with_a_summary_an_audit_event_and_progress_in_the_cache(
-    org, workbook, django_capture_on_commit_callbacks
-):
-    path = workbook({SHEET_HOUSEHOLDS: [household_row(room="601"), household_row(room="602")]})
-    with django_capture_on_commit_callbacks() as callbacks:
-        job = import_job_create(actor=org.users.staff, uploaded_file=_upload(path))
-    assert len(callbacks) == 1 and job.status == ImportJob.Status.PENDING
-    import_job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.SUCCEEDED and job.total_rows == 2
-    assert job.started_at and job.finished_at and job.errors == []
-    assert {entry["sheet"]: entry["created"] for entry in job.summary["sheets"]} == {SHEET_HOUSEHOLDS: 2}
-    event = AuditEvent.objects.get(action=AuditEvent.Action.IMPORTED)
-    assert event.user == org.users.staff and event.object_id == str(job.pk)
-    assert event.detail["sheets"][0]["created"] == 2
-    progress = cache.get(progress_key(job.pk))
-    assert progress["phase"] == "writing" and progress["total"] == 2
 
-
-def test_a_job_with_errors_fails_with_the_full_error_list_and_writes_nothing(org, workbook):
-    path = workbook({SHEET_HOUSEHOLDS: [household_row(room="701", phone="12"), household_row(room="702", is_care="?")]})
-    job = import_job_create(actor=org.users.staff, uploaded_file=_upload(path))
-    before = row_counts()
-    import_job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED
-    assert [(error["sheet"], error["row"], error["column"], error["code"]) for error in job.errors] == [
-        (SHEET_HOUSEHOLDS, 2, "联系电话", "phone_invalid"),
-        (SHEET_HOUSEHOLDS, 3, "需关爱对象", "yes_no"),
-    ]
-    assert all(error["message"] for error in job.errors)
-    assert row_counts() == before
-
-
-def test_a_finished_job_is_not_run_again(org, workbook):
-    path = workbook({SHEET_HOUSEHOLDS: [household_row(room="801")]})
-    job = import_job_create(actor=org.users.staff, uploaded_file=_upload(path))
-    import_job_run(job_id=job.pk)
-    Household.objects.filter(room="801").update(head_name="改过")
-    import_job_run(job_id=job.pk)
-    assert Household.objects.get(room="801").head_name == "改过"
 
 
 @pytest.mark.parametrize(
@@ -546,56 +505,7 @@ def test_a_new_household_needs_a_valid_id_number_and_gets_it(org, workbook):
     assert Household.objects.get(building=org.building1, room="901").id_number == number.upper()
 
 
-def test_the_task_body_runs_the_job(org, workbook):
-    from grid.tasks import import_run
 
-    job = import_job_create(
-        actor=org.users.staff, uploaded_file=_upload(workbook({SHEET_HOUSEHOLDS: [household_row()]}))
-    )
-    import_run(job.pk)
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.SUCCEEDED
-
-
-def test_an_unexpected_error_fails_the_job_writes_nothing_and_is_raised_for_the_log(org, workbook, monkeypatch):
-    import grid.importing as importing
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(importing, "apply_plan", broken)
-    job = import_job_create(
-        actor=org.users.staff, uploaded_file=_upload(workbook({SHEET_HOUSEHOLDS: [household_row()]}))
-    )
-    before = row_counts()
-    with pytest.raises(RuntimeError):
-        import_job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED
-    assert [error["code"] for error in job.errors] == ["unexpected"]
-    assert row_counts() == before
-
-
-def test_a_transient_database_error_puts_the_job_back_for_a_retry(org, workbook, monkeypatch):
-    from django.db import OperationalError
-
-    import grid.importing as importing
-
-    def flaky(*args, **kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
-
-    monkeypatch.setattr(importing, "apply_plan", flaky)
-    job = import_job_create(
-        actor=org.users.staff, uploaded_file=_upload(workbook({SHEET_HOUSEHOLDS: [household_row()]}))
-    )
-    with pytest.raises(OperationalError):
-        import_job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.PENDING
-    monkeypatch.undo()
-    import_job_run(job_id=job.pk)
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.SUCCEEDED
 
 
 def test_the_check_stops_after_the_maximum_number_of_errors(org, workbook, monkeypatch):
@@ -657,57 +567,3 @@ def test_a_masked_care_reason_keeps_the_stored_one_and_is_refused_for_a_new_hous
 # --- retries used up -------------------------------------------------------------------------------------
 
 
-def _always_unavailable(monkeypatch):
-    from django.db import OperationalError
-
-    import grid.importing as importing
-
-    def unavailable(*args, **kwargs):
-        raise OperationalError("could not connect to server")
-
-    monkeypatch.setattr(importing, "apply_plan", unavailable)
-
-
-def test_the_last_attempt_after_a_transient_database_error_fails_the_job(org, workbook, monkeypatch):
-    from django.db import OperationalError
-
-    _always_unavailable(monkeypatch)
-    job = import_job_create(
-        actor=org.users.staff, uploaded_file=_upload(workbook({SHEET_HOUSEHOLDS: [household_row()]}))
-    )
-    before = row_counts()
-    with pytest.raises(OperationalError):
-        import_job_run(job_id=job.pk, last_attempt=True)
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED and job.finished_at is not None
-    assert [error["code"] for error in job.errors] == ["database_unavailable"]
-    assert job.errors[0]["message"]
-    assert row_counts() == before
-
-
-def test_the_task_fails_the_job_when_its_retries_are_used_up(org, workbook, monkeypatch, settings):
-    from django.db import OperationalError
-
-    from grid.tasks import import_run
-
-    _always_unavailable(monkeypatch)
-    attempts = []
-    original = import_job_run
-
-    def counted(**kwargs):
-        attempts.append(kwargs["last_attempt"])
-        return original(**kwargs)
-
-    monkeypatch.setattr("grid.tasks.import_job_run", counted)
-    job = import_job_create(
-        actor=org.users.staff, uploaded_file=_upload(workbook({SHEET_HOUSEHOLDS: [household_row()]}))
-    )
-    try:
-        result = import_run.apply(args=[job.pk])
-    except OperationalError:
-        result = None
-    assert result is None or result.failed()
-    assert attempts == [False] * import_run.max_retries + [True]
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED
-    assert [error["code"] for error in job.errors] == ["database_unavailable"]

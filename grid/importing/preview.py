@@ -1,0 +1,151 @@
+"""What a check shows before anything is written: the dry run's preview.
+
+Built from the change list of the rolled-back write (changes.py), the reader's notes (sheets,
+columns and rows it did not read) and the problems. JSON-able: it is kept on the job, and the
+job page renders it in the reader's language. Each list that needs attention is capped (the
+counts are not), so a 20,000-row workbook gives a page, not a dump.
+"""
+
+from collections import Counter
+from difflib import SequenceMatcher
+
+from ..models import default_place_name
+from .changes import ChangeLog, Kind, Operation
+from .validation import SHEET_ORDER
+
+LIST_CAP = 200
+SAMPLE_CAP = 50
+# Household values whose loss is called out as "clears a stored value".
+CLEARABLE = ("phone", "id_number", "care_reason", "hub", "tags", "is_care")
+CLOSE_RATIO = 0.8
+
+
+def _sheet_notes(parsed) -> dict:
+    sheets = getattr(parsed, "ignored_sheets", []) or []
+    columns, rows = [], []
+    for name, sheet in parsed.sheets.items():
+        columns += [{"sheet": name, **column} for column in getattr(sheet, "ignored_columns", []) or []]
+        rows += [{"sheet": name, **row} for row in getattr(sheet, "skipped_rows", []) or []]
+    return {"sheets": list(sheets), "columns": columns, "rows": rows[:LIST_CAP], "rows_total": len(rows)}
+
+
+def _close_existing(name: str, siblings: list[str]) -> str | None:
+    """An existing sibling whose name is close to ``name`` (same place name, one inside the other,
+    or nearly the same letters), as people mean "the same place"."""
+    place = default_place_name(name, "")
+    for other in siblings:
+        other_place = default_place_name(other, "")
+        if place == other_place or place in other or other_place in name:
+            return other
+        if SequenceMatcher(None, name, other).ratio() >= CLOSE_RATIO:
+            return other
+    return None
+
+
+def _capped(items: list) -> dict:
+    return {"items": items[:LIST_CAP], "total": len(items)}
+
+
+def _masked(field: str, value):
+    """What the page may show of a value (the preview is kept on the job): phones and ID numbers masked."""
+    from core.masking import mask_id_number, mask_phone
+
+    if not value:
+        return value
+    if field == "phone":
+        return mask_phone(value)
+    if field == "id_number":
+        return mask_id_number(value)
+    if field == "care_reason":
+        return "******"
+    return value
+
+
+def build_preview(*, parsed, plan, log: ChangeLog, summary: dict) -> dict:
+    """The preview of a clean check (no problems): counts, what needs attention, what was not read."""
+    posts_taken, grid_buildings, cleared, close_names, sample = [], [], [], [], []
+    siblings: dict[tuple, list[str]] = {}
+    for path in plan.existing_nodes:
+        siblings.setdefault(path[:-1], []).append(path[-1])
+    for change in log:
+        where = {"sheet": change.sheet, "row": change.row}
+        if change.kind == Kind.POST and change.operation == Operation.UPDATED and change.before.get("holder"):
+            posts_taken.append(
+                {
+                    **where,
+                    "post": change.key.rsplit("|", 1)[0].replace("|", " "),
+                    "from": change.before.get("holder_name") or change.before["holder"],
+                    "from_username": change.before["holder"],
+                    "to": change.after.get("holder_name") or change.after.get("holder") or "",
+                }
+            )
+        elif change.kind == Kind.GRID and change.operation == Operation.UPDATED:
+            if change.before.get("buildings") != change.after.get("buildings"):
+                grid_buildings.append(
+                    {
+                        **where,
+                        "grid": change.key.replace("|", " "),
+                        "before": change.before.get("buildings", []),
+                        "after": change.after.get("buildings", []),
+                    }
+                )
+        elif change.kind == Kind.HOUSEHOLD and change.operation == Operation.UPDATED:
+            fields = [
+                name
+                for name in CLEARABLE
+                if name in change.before and change.before[name] not in ("", None, [], False) and not change.after[name]
+            ]
+            address = change.key.split("|", 1)[1].replace("|", "-") if "|" in change.key else change.key
+            building = change.key.split("|", 1)[0].rsplit("/", 1)[-1]
+            if fields:
+                cleared.append({**where, "address": f"{building} {address}", "fields": fields})
+            if len(sample) < SAMPLE_CAP:
+                sample.append(
+                    {
+                        **where,
+                        "address": f"{building} {address}",
+                        "fields": [
+                            {"field": name, "before": _masked(name, value), "after": _masked(name, change.after[name])}
+                            for name, value in change.before.items()
+                            if not name.startswith("_")
+                        ],
+                    }
+                )
+        elif change.kind == Kind.NODE and change.operation == Operation.CREATED:
+            path = tuple(change.key.split("/"))
+            close = _close_existing(path[-1], siblings.get(path[:-1], []))
+            if close is not None:
+                close_names.append({**where, "path": " / ".join(path), "close_to": close})
+    sheets = sorted(summary.get("sheets", []), key=lambda sheet: SHEET_ORDER.get(sheet["sheet"], 99))
+    for sheet in sheets:
+        sheet.setdefault("refused", 0)
+    notes = _sheet_notes(parsed)
+    return {
+        "fingerprint": log.fingerprint(),
+        "rows": parsed.total_rows,
+        "sheets": sheets,
+        "changes": len(log),
+        "posts_taken": _capped(posts_taken),
+        "grid_buildings": _capped(grid_buildings),
+        "cleared": _capped(cleared),
+        "close_names": _capped(close_names),
+        "changed_sample": sample,
+        "not_read": notes,
+        "complete": not (notes["sheets"] or notes["columns"] or notes["rows_total"]),
+    }
+
+
+def refused_preview(*, parsed, problems) -> dict:
+    """The preview of a check that found problems: rows refused per sheet, and what was not read."""
+    refused = Counter()
+    seen = set()
+    for problem in problems:
+        if problem.sheet and problem.row and (problem.sheet, problem.row) not in seen:
+            seen.add((problem.sheet, problem.row))
+            refused[problem.sheet] += 1
+    sheets = [
+        {"sheet": name, "rows": len(sheet.rows), "refused": refused.get(name, 0)}
+        for name, sheet in sorted(parsed.sheets.items(), key=lambda item: SHEET_ORDER.get(item[0], 99))
+    ]
+    notes = _sheet_notes(parsed)
+    return {"rows": parsed.total_rows, "sheets": sheets, "not_read": notes, "complete": False}
