@@ -447,7 +447,7 @@ class ImportJob(models.Model):
         READY = "ready", _("Checked, waiting for confirmation")
         CONFIRMED = "confirmed", _("Confirmed, waiting to be written")
         APPLYING = "applying", _("Writing")
-        SUCCEEDED = "succeeded", _("Imported")
+        SUCCEEDED = "succeeded", _("Import written")
         FAILED = "failed", _("Failed")
         UNDO_QUEUED = "undo_queued", _("Undo requested")
         UNDOING = "undoing", _("Undoing")
@@ -504,7 +504,7 @@ class ImportChange(models.Model):
 
     job = models.ForeignKey(ImportJob, verbose_name=_("import job"), on_delete=models.CASCADE, related_name="changes")
     seq = models.PositiveIntegerField(_("order"))
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    kind = models.CharField(_("object type"), max_length=16, choices=Kind.choices)
     operation = models.CharField(_("operation"), max_length=16, choices=Operation.choices)
     object_id = models.BigIntegerField(_("object id"))
     before = models.JSONField(_("before"), default=dict, blank=True)

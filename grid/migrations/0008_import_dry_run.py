@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('seq', models.PositiveIntegerField(verbose_name='order')),
-                ('kind', models.CharField(choices=[('node', 'org node'), ('household', 'household'), ('grid', 'grid'), ('post', 'grid post')], max_length=16, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('node', 'org node'), ('household', 'household'), ('grid', 'grid'), ('post', 'grid post')], max_length=16, verbose_name='object type')),
                 ('operation', models.CharField(choices=[('created', 'created'), ('updated', 'updated')], max_length=16, verbose_name='operation')),
                 ('object_id', models.BigIntegerField(verbose_name='object id')),
                 ('before', models.JSONField(blank=True, default=dict, verbose_name='before')),
@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='importjob',
             name='status',
-            field=models.CharField(choices=[('pending', 'Waiting'), ('checking', 'Checking'), ('ready', 'Checked, waiting for confirmation'), ('confirmed', 'Confirmed, waiting to be written'), ('applying', 'Writing'), ('succeeded', 'Imported'), ('failed', 'Failed'), ('undo_queued', 'Undo requested'), ('undoing', 'Undoing'), ('undone', 'Undone')], default='pending', max_length=16, verbose_name='status'),
+            field=models.CharField(choices=[('pending', 'Waiting'), ('checking', 'Checking'), ('ready', 'Checked, waiting for confirmation'), ('confirmed', 'Confirmed, waiting to be written'), ('applying', 'Writing'), ('succeeded', 'Import written'), ('failed', 'Failed'), ('undo_queued', 'Undo requested'), ('undoing', 'Undoing'), ('undone', 'Undone')], default='pending', max_length=16, verbose_name='status'),
         ),
         migrations.AddIndex(
             model_name='importjob',
