@@ -6,6 +6,7 @@ job page renders it in the reader's language. Each list that needs attention is 
 counts are not), so a 20,000-row workbook gives a page, not a dump.
 """
 
+import re
 from collections import Counter
 from difflib import SequenceMatcher
 
@@ -18,6 +19,7 @@ SAMPLE_CAP = 50
 # Household values whose loss is called out as "clears a stored value".
 CLEARABLE = ("phone", "id_number", "care_reason", "hub", "tags", "is_care")
 CLOSE_RATIO = 0.8
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def _sheet_notes(parsed) -> dict:
@@ -31,9 +33,12 @@ def _sheet_notes(parsed) -> dict:
 
 def _close_existing(name: str, siblings: list[str]) -> str | None:
     """An existing sibling whose name is close to ``name`` (same place name, one inside the other,
-    or nearly the same letters), as people mean "the same place"."""
+    or nearly the same letters), as people mean "the same place". Numbers are never close:
+    1号楼 and 12号楼 are two buildings."""
     place = default_place_name(name, "")
     for other in siblings:
+        if _DIGITS.findall(other) != _DIGITS.findall(name):
+            continue
         other_place = default_place_name(other, "")
         if place == other_place or place in other or other_place in name:
             return other
