@@ -10,12 +10,11 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.db import OperationalError
 
 from .importing import import_job_apply, import_job_check
+from .importing.reaping import IMPORT_SOFT_TIME_LIMIT, IMPORT_TIME_LIMIT, import_jobs_reap
 from .importing.undo import import_job_undo
 
 RETRY_BACKOFF_SECONDS = 5
 RETRY_BACKOFF_MAX_SECONDS = 600
-IMPORT_SOFT_TIME_LIMIT = 25 * 60
-IMPORT_TIME_LIMIT = 30 * 60
 
 
 def _run_with_retries(task, body, job_id: int) -> None:
@@ -62,3 +61,9 @@ def import_undo(self, job_id: int) -> None:
 def import_run(self, job_id: int) -> None:
     """The one-step task of earlier versions, for messages still in a queue: now the check."""
     _run_with_retries(self, import_job_check, job_id)
+
+
+@shared_task(name="grid.tasks.import_reap", ignore_result=True)
+def import_reap() -> int:
+    """Periodic (zhubao/celery.py): fail import jobs a dead worker left active. Idempotent."""
+    return import_jobs_reap()

@@ -18,7 +18,7 @@ def test_healthz_answers_ok_without_login_and_without_personal_data(client, db):
     response = client.get(URL)
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"status", "database", "broker", "heartbeat"}
+    assert set(body) == {"status", "database", "broker", "heartbeat", "queues"}
     assert (body["status"], body["database"]) == ("ok", "ok")
     assert body["broker"] == ("ok" if settings.REDIS_URL else "embedded")
     assert body["heartbeat"] == {"last": None, "age_seconds": None}
