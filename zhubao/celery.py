@@ -22,4 +22,13 @@ app.conf.beat_schedule = {
         "task": "core.tasks.heartbeat",
         "schedule": crontab(minute="*"),
     },
+    # Every 5 minutes: fails the import jobs a dead worker left checking or applying (and puts an
+    # interrupted undo back) once they are past the import's hard time limit plus a margin
+    # (grid/importing/reaping.py). Idempotent: a reaped job is no longer active. Expires when no
+    # worker takes it before the next run, so a stopped worker does not come back to a pile of them.
+    "import-reap-every-5-minutes": {
+        "task": "grid.tasks.import_reap",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expire_seconds": 5 * 60},  # django-celery-beat's name for the message's expiry
+    },
 }

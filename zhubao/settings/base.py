@@ -165,6 +165,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Every task is stopped after these many seconds: at the soft limit it gets SoftTimeLimitExceeded
+# (and can record why it stopped), at the hard limit its process is killed. A task may set tighter
+# ones (the import's: grid/importing/reaping.py). Enforced by the prefork pool only, not by --pool=solo
+# (run_portal): there, and for a worker that died, the reapers fail what was left running.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", str(25 * 60)))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", str(30 * 60)))
+if REDIS_URL:
+    # A task not acknowledged within this is delivered again (acks late): longer than any time limit,
+    # or a long task would be handed to a second worker while the first still runs it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(60 * 60, 2 * CELERY_TASK_TIME_LIMIT)}
 
 # --- Auth ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
