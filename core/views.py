@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
+from .health import heartbeat_last, queue_checks
+
 logger = logging.getLogger(__name__)
 
 # A probe must get an answer quickly even when Redis hangs.
@@ -54,10 +56,8 @@ def _broker_status() -> str:
 
 
 def _heartbeat() -> dict:
-    from .models import Heartbeat
-
     try:
-        last = Heartbeat.objects.order_by("-minute").values_list("minute", flat=True).first()
+        last = heartbeat_last()
     except Exception:
         logger.exception("Health check: could not read the heartbeat")
         last = None
@@ -67,23 +67,40 @@ def _heartbeat() -> dict:
     return {"last": last.isoformat(), "age_seconds": age}
 
 
+def _queues() -> dict:
+    try:
+        return queue_checks()
+    except Exception:  # each check is guarded; this is the last net under the probe
+        logger.exception("Health check: the queue checks failed")
+        return {}
+
+
 @never_cache
 @require_safe
 def healthz(request):
-    """200 when the database and the broker answer, 503 otherwise; the last heartbeat is reported.
+    """503 when the database or the broker does not answer; else 200, "ok" or "degraded".
 
-    The heartbeat's age says whether beat and a worker run; it does not change the status
-    (a stopped worker must not take the web servers out of the load balancer).
+    Reported besides: the last heartbeat, and each background queue (``core.health``: waiting,
+    running, stuck jobs and how long the oldest has waited). A stuck queue, or a queue whose check
+    failed, makes the status "degraded" but keeps the 200: a stopped or dead worker must not take
+    the web servers out of the load balancer while the pages still answer; monitoring alerts on
+    "degraded". The heartbeat's age alone changes nothing (no heartbeat before beat first runs);
+    jobs waiting while it is stale make their queue stuck.
     """
     database = "ok" if _database_ok() else "down"
     broker = _broker_status()
-    heartbeat = _heartbeat() if database == "ok" else {"last": None, "age_seconds": None}
+    if database == "ok":
+        heartbeat, queues = _heartbeat(), _queues()
+    else:
+        heartbeat, queues = {"last": None, "age_seconds": None}, {}
     healthy = database == "ok" and broker in {"ok", "embedded"}
+    degraded = any(queue.get("status") != "ok" for queue in queues.values())
     body = {
-        "status": "ok" if healthy else "error",
+        "status": ("degraded" if degraded else "ok") if healthy else "error",
         "database": database,
         "broker": broker,
         "heartbeat": heartbeat,
+        "queues": queues,
     }
     return JsonResponse(body, status=200 if healthy else 503)
 
