@@ -5,6 +5,8 @@ Environment:
 - REDIS_URL      Celery broker and cache (redis://host:6379/0); an embedded filesystem
                  broker and file cache when unset, so the portal runs with nothing installed.
 - SECRET_KEY, ALLOWED_HOSTS, DEBUG, CSRF_TRUSTED_ORIGINS.
+- CACHE_CONNECT_TIMEOUT, CACHE_TIMEOUT  seconds the Redis cache waits (0.5 and 1).
+- CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT  every task's limits in seconds (1500, 1800).
 - ZHUBAO_VAR_DIR where SQLite, the embedded broker, cache and uploads live (default ./var).
 """
 
@@ -127,9 +129,15 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down or unreachable: answers "not cached" and logs, never breaks a page (core/cache.py).
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "zhubao"),
+            # Seconds: a Redis that hangs costs a page this much, not the operating system's minutes.
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("CACHE_CONNECT_TIMEOUT", "0.5")),
+                "socket_timeout": float(os.environ.get("CACHE_TIMEOUT", "1")),
+            },
         }
     }
 else:
