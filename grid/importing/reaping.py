@@ -2,8 +2,8 @@
 
 A job is in one of ``ImportJob.ACTIVE_STATUSES`` (checking, applying, undoing) only while a
 worker runs it. Each import task gets the limits below: at ``IMPORT_SOFT_TIME_LIMIT`` Celery
-raises ``SoftTimeLimitExceeded`` inside the task, which rolls back and records ``time_limit``
-(``problem(TIME_LIMIT)``); at ``IMPORT_TIME_LIMIT`` it kills the process, and then no code of
+raises ``SoftTimeLimitExceeded`` inside the task, which rolls back and records why (the import's
+``too_slow``); at ``IMPORT_TIME_LIMIT`` it kills the process, and then no code of
 the job runs to record anything. The same happens when a worker is killed (out of memory, a
 deploy, the machine stopped), and the solo pool of ``run_portal`` enforces no limit at all.
 
@@ -18,8 +18,8 @@ connection went away, so:
 
 A job whose row a live transaction holds (``SELECT … FOR UPDATE``) is skipped: its worker is
 still there. Reaping is idempotent (a reaped job is no longer active), so beat running it twice
-does no harm. A job waiting (pending) for a worker is never reaped: /healthz reports it
-(``grid/importing/health.py``).
+does no harm. A job waiting for a worker (``ImportJob.QUEUED_STATUSES``) is never reaped:
+/healthz reports it when it waits too long (``grid/importing/health.py``).
 """
 
 import logging
@@ -47,7 +47,6 @@ REAP_MARGIN = timedelta(minutes=5)
 # Codes stored in ImportJob.errors, in the shape of grid.importing.problems.ImportProblem.as_dict().
 WORKER_LOST = "worker_lost"
 UNDO_LOST = "undo_lost"
-TIME_LIMIT = "time_limit"
 MESSAGES = {
     WORKER_LOST: gettext_noop(
         "The import stopped before it finished (it ran too long, or the server running it stopped), so "
@@ -58,17 +57,11 @@ MESSAGES = {
         "The undo stopped before it finished (it ran too long, or the server running it stopped), so "
         "nothing was undone: the imported data is as it was. You may start the undo again."
     ),
-    TIME_LIMIT: gettext_noop(
-        "The import took longer than %(minutes)s minutes and was stopped, so nothing was written. "
-        "Please split the workbook into smaller files and import them one after the other."
-    ),
 }
 
 
 def problem(code: str, **params) -> dict:
     """One entry of ``ImportJob.errors`` for ``code``, its message in the portal's language."""
-    if code == TIME_LIMIT:
-        params.setdefault("minutes", IMPORT_SOFT_TIME_LIMIT // 60)
     with translation.override(settings.LANGUAGE_CODE):
         message = gettext(MESSAGES[code])
         if params:

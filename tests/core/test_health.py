@@ -109,8 +109,10 @@ def test_an_import_waiting_for_hours_is_stuck_even_with_a_fresh_heartbeat(client
     assert (code, status, state["stuck"]) == (200, "degraded", 1)
 
 
-def test_a_job_queued_again_counts_its_wait_from_when_it_was_queued(db):
-    make_job(status=Status.PENDING, started_ago=timedelta(seconds=30), created_ago=timedelta(hours=5))
+@pytest.mark.parametrize("status", ImportJob.QUEUED_STATUSES)
+def test_a_job_queued_again_counts_its_wait_from_when_it_was_queued(db, status):
+    # Confirmed or undo requested hours after the upload: started_at is set when it is queued.
+    make_job(status=status, started_ago=timedelta(seconds=30), created_ago=timedelta(hours=5))
     state = import_queue_state()
     assert (state["stuck"], state["waiting"]) == (0, 1)
     assert 30 <= state["oldest_waiting_seconds"] < 60

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from grid.importing import reaping
 from grid.importing.reaping import (
     IMPORT_SOFT_TIME_LIMIT,
     IMPORT_TIME_LIMIT,
@@ -19,7 +18,6 @@ from grid.importing.reaping import (
     WORKER_LOST,
     import_job_fail_lost,
     import_jobs_reap,
-    problem,
 )
 from grid.models import ImportJob
 from tests.factories import UserFactory
@@ -175,13 +173,6 @@ def test_a_job_not_active_is_not_failed_as_lost(status):
     job = make_job(status=status, started_ago=timedelta(hours=5))
     assert import_job_fail_lost(job_id=job.pk) is False
     assert ImportJob.objects.get(pk=job.pk).status == status
-
-
-def test_the_time_limit_message_names_the_minutes():
-    error = problem(reaping.TIME_LIMIT)
-    assert error["params"] == {"minutes": IMPORT_SOFT_TIME_LIMIT // 60}
-    assert str(IMPORT_SOFT_TIME_LIMIT // 60) in error["message"]
-    assert "%(" not in error["message"]
 
 
 def test_the_limits_leave_room_to_record_a_failure_and_end_before_the_broker_delivers_again():
