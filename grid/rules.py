@@ -9,7 +9,11 @@ checks ASCII only: ``[0-9]``, never ``\\d`` (which accepts full-width and Arabic
   Arabic-Indic digits all become "13812345678"; a landline becomes "0471-1234567" (one dash
   after the area code: three digits for 010 and 02x, four otherwise);
 - ID number: full-width digits to ASCII, spaces removed, a lowercase x becomes X;
-- unit and room: "2单元" is unit 2 and "502室" room 502 (the address adds the words back);
+- unit and room: "2单元" is unit 2 and "502室" room 502 (the address adds the words back); an
+  all-digit unit drops its leading zeros ("01" is unit 1), and a room written floor-dash-number
+  ("6-02") is the room number (602), so the ways people write a flat are stored, and matched, as
+  one address. A room keeps its leading zeros ("0602" may be how a building numbers its flats,
+  and a search for the phone tail "0602" must stay four digits);
 - a name and a care reason keep the full-width punctuation of Chinese (core.text, ``prose``);
 - every text is bounded (``MAX_LENGTH``), a care reason to 500 characters.
 """
@@ -39,8 +43,10 @@ _ID_CHECK = "10X98765432"
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−_.()·]+")
 _COUNTRY_PREFIX = re.compile(r"^(\+86|0086)")
-_UNIT_WORD = re.compile(r"单元$")
-_ROOM_WORD = re.compile(r"(室|房)$")
+_UNIT_WORD = re.compile(r"^第?\s*(?P<unit>.+?)\s*单元$")
+_ROOM_WORD = re.compile(r"(室|房|号房)$")
+# 6-02, 12-01 (after NFKC, so －, ‐, –, — and − are read as dashes): a floor, a dash, a two-digit number.
+_FLOOR_DASH_NUMBER = re.compile(r"^([1-9][0-9]?)\s*[-‐‑‒–—―−]\s*([0-9]{2})$")
 
 PHONE_MESSAGE = _("Enter an 11-digit mobile number or a landline such as 0471-1234567.")
 ID_NUMBER_MESSAGE = _("Enter a valid 18-character resident ID number.")
@@ -93,12 +99,40 @@ def normalise_id_number(value) -> str:
     return re.sub(r"\s+", "", normalise_text(value)).upper()
 
 
+def _without_leading_zeros(text: str) -> str:
+    """ "01" → "1", "0" stays "0"; anything but ASCII digits is unchanged."""
+    if text.isascii() and text.isdigit():
+        return text.lstrip("0") or "0"
+    return text
+
+
 def normalise_unit(value) -> str:
-    return _UNIT_WORD.sub("", normalise_text(value)).strip()
+    """A unit as the portal stores it: "1单元", "第1单元", "01" and "１" are all unit "1"."""
+    text = normalise_text(value)
+    words = _UNIT_WORD.match(text)
+    if words:
+        text = words.group("unit")
+    return _without_leading_zeros(text.strip())
 
 
 def normalise_room(value) -> str:
-    return _ROOM_WORD.sub("", normalise_text(value)).strip()
+    """A room as the portal stores it: "202室" and "２０２" are 202, and "6-02" is 602."""
+    text = _ROOM_WORD.sub("", normalise_text(value)).strip()
+    floor_number = _FLOOR_DASH_NUMBER.match(text)
+    if floor_number:
+        text = floor_number.group(1) + floor_number.group(2)
+    return text
+
+
+def address_key(unit, room) -> tuple[str, str]:
+    """The (unit, room) a flat is matched by: stored rows entered before a rule changed match too."""
+    return normalise_unit(unit), normalise_room(room)
+
+
+def grid_code_key(code) -> str:
+    """What a grid code is compared by: normalised, and an all-digit code without its leading zeros,
+    so "1" (what Excel keeps of a code typed as a number) finds the grid stored as "01"."""
+    return _without_leading_zeros(normalise_text(code))
 
 
 def phone_tail(phone: str) -> str:

@@ -372,3 +372,38 @@ def test_the_data_migration_names_existing_places_and_keeps_existing_phone_tails
     assert sorted(places) == ["1号楼", "阳光小区"]
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# --- one address, however it is written (issue 6, defect 7) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("unit", "room", "stored"),
+    [
+        ("01", "6-02", ("1", "602")),
+        ("1单元", "２０２室", ("1", "202")),
+        ("第2单元", "３０２", ("2", "302")),
+        ("１", "6－02室", ("1", "602")),
+    ],
+)
+def test_the_form_the_api_and_the_import_store_and_match_an_address_variant_as_one_flat(
+    org, login, api, tmp_path, unit, room, stored
+):
+    data = {"building": org.building1.pk, "unit": unit, "room": room, "head_name": "孙立新", "resident_count": 1}
+    response = login(org.users.staff).post(reverse("grid:household-create"), data)
+    assert response.status_code == 302, response.context["form"].errors
+    household = Household.objects.get(building=org.building1, head_name="孙立新")
+    assert (household.unit, household.room) == stored
+    again = api(org.users.staff).post("/api/v1/households/", {**data, "head_name": "钱进"}, format="json")
+    assert again.status_code == 400 and "room" in again.json()["fields"]  # the same flat, already lived in
+    created = api(org.users.staff).post(
+        "/api/v1/households/", {**data, "building": org.building2.pk, "head_name": "周红"}, format="json"
+    )
+    assert created.status_code == 201
+    assert (created.json()["unit"], created.json()["room"]) == stored
+    row = household_row(unit=stored[0], room=f"{stored[1]}室", head_name="赵敏")
+    outcome = workbook_import(
+        actor=org.users.staff, source=write_workbook(tmp_path / "flat.xlsx", {SHEET_HOUSEHOLDS: [row]})
+    )
+    assert outcome.ok, outcome.error_dicts()
+    assert Household.objects.filter(building=org.building1, unit=stored[0], room=stored[1]).get().head_name == "赵敏"
