@@ -3,9 +3,21 @@
 Nothing is written here. The result is an ``ImportPlan`` (what to create and update) and,
 in the shared ``ProblemList``, every problem with its sheet, Excel row and column. A path of
 names (社区 / 小区党支部 / 楼栋党小组 / 党员中心户) is the key of a tree node: existing
-nodes are matched by name under their parent, or by place name (阳光小区 / 1号楼 finds
-阳光小区党支部 / 1号楼党小组) where no node has that name. Household cells go through the
-household rules (grid.rules) exactly as the portal form and the API do.
+nodes are matched by name under their parent or, where no node has that name, by place name:
+the typed name and its place (1号楼党小组 → 1号楼) against each node's place name and the place
+in its name, so 阳光小区 / 1号楼 and 阳光小区党支部 / 1号楼党小组 both find a building named
+阳光小区1号楼党小组 whose place is 1号楼. A name that could be two nodes is an error, never a
+new node. Household cells go through the household rules (grid.rules) exactly as the portal form
+and the API do, and stored addresses are matched after the same normalisation.
+
+A blank cell says nothing: it keeps what is stored (a new row gets the default). Clearing a
+stored value takes ``CLEAR_MARKER`` (清空), and is expressed in the plan as an explicit empty
+value (``HouseholdOp.values["phone"] == ""``, ``tag_ids == set()``, ``hub == ""``,
+``GridOp.building_paths == []``, ``PostOp.holder == ""``).
+
+Every cell is refused, whatever its column, when it holds a date (the office suite turned 5-02
+into 2 May), or control characters or bidi overrides (core.text); a name that reads as a
+spreadsheet formula is refused too.
 
 Access: the deepest existing node on a row's path must be inside the user's scope for
 ``Action.IMPORT`` (so staff of a community may add compounds and buildings under it);
@@ -21,18 +33,28 @@ from django.contrib.auth import get_user_model
 from accounts.access import managed_users
 from core.access import Action, is_global, scope
 from core.masking import is_masked
+from core.text import looks_like_formula, normalise_text, unsafe_characters
 
 from .. import rules
 from ..models import (
     Grid,
     GridBuilding,
     GridColour,
+    GridPost,
     Household,
     OrgNode,
     Tag,
     default_place_name,
 )
-from .cells import cell_text, number_lost_digits
+from .cells import (
+    CLEAR_MARKER,
+    cell_text,
+    describe_value,
+    is_clear_marker,
+    is_date_cell,
+    is_number_cell,
+    ooxml_unescape,
+)
 from .layout import (
     COLOUR_ALIASES,
     COLOUR_WORDS,
@@ -56,8 +78,31 @@ from .reader import ParsedSheet, ParsedWorkbook
 
 Path = tuple[str, ...]
 _KINDS = {1: "community", 2: "compound", 3: "building", 4: "hub"}
+# The levels named after a place (a compound's estate, a building), found by place name too.
+_PLACE_DEPTHS = (2, 3)
+_HOUSEHOLD_PLACE = ("community", "compound", "building")
 RESIDENT_COUNT_MAX = 32_767
 PROGRESS_STEP = 500
+
+# Names a sheet enters: refused where they read as a spreadsheet formula (core.text.looks_like_formula)
+# and would be stored, that is for a new node, household, grid or post or a changed name. A name
+# the portal already holds (stored before names were checked) is not entered again, so an export
+# of it imports back; the other name cells only refer to nodes and grids that must exist.
+NAME_COLUMNS = {
+    SHEET_TREE: frozenset(TREE_LEVELS),
+    SHEET_HOUSEHOLDS: frozenset({"head_name"}),
+    SHEET_GRIDS: frozenset({"name"}),
+    SHEET_POSTS: frozenset({"title"}),
+}
+# Where CLEAR_MARKER may stand (resident count and care flag refuse it with their own message);
+# in any other column it is refused, so that a 清空 is never stored as a name or an address.
+CLEARABLE_COLUMNS = {
+    SHEET_HOUSEHOLDS: frozenset({"phone", "id_number", "tags", "care_reason", "hub", "resident_count", "is_care"}),
+    SHEET_GRIDS: frozenset({"buildings"}),
+    SHEET_POSTS: frozenset({"holder"}),
+}
+# Written by the export for people to read, never read by the import: not checked either.
+UNREAD_COLUMNS = frozenset({"address"})
 
 
 @dataclass(frozen=True)
@@ -94,9 +139,11 @@ class HouseholdOp:
     building_path: Path
     unit: str
     room: str
-    values: dict  # model field → new value, only for cells that say something
-    hub: str | None  # None: no 党员中心户 column (keep); "": no hub
-    tag_ids: set[int] | None  # None: no 标签 column (keep)
+    # Model field → new value, only for cells that say something: a blank cell is absent (keep the
+    # stored value; a new household gets the default), a cleared one (清空) is "".
+    values: dict
+    hub: str | None  # None: keep (no column, or a blank cell); "": no hub (清空)
+    tag_ids: set[int] | None  # None: keep (no column, or a blank cell); set(): no tags (清空)
     existing: ExistingHousehold | None
 
 
@@ -104,11 +151,11 @@ class HouseholdOp:
 class GridOp:
     row: int
     community: str
-    code: str
+    code: str  # the stored code when the row matched a stored grid ("1" in the sheet finds "01")
     name: str
-    colour: str | None  # None: no 颜色 column (keep)
-    colour_reason: str | None
-    building_paths: list[Path] | None  # None: no 包含楼栋 column (keep)
+    colour: str | None  # None: keep (no column, or a blank cell; a new grid is green)
+    colour_reason: str | None  # None: keep
+    building_paths: list[Path] | None  # None: keep (no column, or a blank cell); []: none (清空)
     existing_id: int | None
 
 
@@ -116,10 +163,10 @@ class GridOp:
 class PostOp:
     row: int
     community: str
-    code: str
+    code: str  # the grid's code as stored, or as its row in the 网格 sheet has it
     post_type: str
     title: str
-    holder: str | None  # None: no 在岗人员用户名 column (keep); "": vacant
+    holder: str | None  # None: keep (no column, or a blank cell); "": vacant (清空)
 
 
 @dataclass
@@ -131,6 +178,8 @@ class ImportPlan:
     grids: list[GridOp] = field(default_factory=list)
     posts: list[PostOp] = field(default_factory=list)
     user_ids: dict[str, int] = field(default_factory=dict)
+    # The 组织架构 row that first names each path of ``sheet_paths`` (for the change list).
+    sheet_path_rows: dict[Path, int] = field(default_factory=dict)
 
     @property
     def write_steps(self) -> int:
@@ -152,10 +201,14 @@ def community_names(parsed: ParsedWorkbook) -> set[str]:
     return names
 
 
+def _stored_address(household: ExistingHousehold) -> str:
+    return f"{HOUSEHOLDS.column('unit').header} {household.unit} {HOUSEHOLDS.column('room').header} {household.room}"
+
+
 class _Row:
     """One data row of one sheet, with helpers that report problems at the right cell."""
 
-    __slots__ = ("sheet", "number", "raw", "problems", "ok")
+    __slots__ = ("sheet", "number", "raw", "problems", "ok", "refused", "formulas")
 
     def __init__(self, sheet: ParsedSheet, number: int, raw: tuple, problems: ProblemList):
         self.sheet = sheet
@@ -163,6 +216,8 @@ class _Row:
         self.raw = raw
         self.problems = problems
         self.ok = True
+        self.refused: set[str] = set()  # cells refused by check_cells: they read as blank after
+        self.formulas: set[str] = set()  # name cells that read as a formula (refused where stored: refuse_formula)
 
     def present(self, key: str) -> bool:
         return key in self.sheet.columns
@@ -174,18 +229,57 @@ class _Row:
         return self.raw[position]
 
     def error(self, code: str, key: str, /, **params) -> None:
+        """A problem at this row's cell of column ``key``, repeating what the cell holds."""
         self.ok = False
         self.problems.add(
             code,
             sheet=self.sheet.sheet.name,
             row=self.number,
             column=self.sheet.sheet.column(key).header,
+            value=describe_value(key, self.raw_value(key)),
             **params,
         )
 
-    def text(self, key: str, *, required: bool = False) -> str:
+    def check_cells(self) -> None:
+        """Refuse what no cell may hold, whatever its column: a date, control characters, a 清空 where
+        nothing can be cleared. A name that reads as a formula is noted (``formulas``)."""
+        sheet = self.sheet.sheet.name
+        names = NAME_COLUMNS.get(sheet, frozenset())
+        clearable = CLEARABLE_COLUMNS.get(sheet, frozenset())
+        for key, position in self.sheet.columns.items():
+            if key in UNREAD_COLUMNS or position >= len(self.raw) or self.raw[position] is None:
+                continue
+            raw = self.raw[position]
+            if is_date_cell(raw):
+                self.error("date_cell", key, date=cell_text(raw))
+            elif not isinstance(raw, str):
+                continue
+            elif found := unsafe_characters(ooxml_unescape(raw)):
+                self.error("unsafe_characters", key, characters=", ".join(found))
+            elif key not in clearable and is_clear_marker(raw):
+                self.error("clear_not_allowed", key, marker=CLEAR_MARKER)
+            else:
+                if key in names and looks_like_formula(raw):
+                    self.formulas.add(key)
+                continue
+            self.refused.add(key)
+
+    def refuse_formula(self, key: str, *, stored: bool = False) -> None:
+        """Refuse the name of column ``key`` if it reads as a formula, unless it is ``stored`` as it is."""
+        if key in self.formulas and not stored:
+            self.error("formula", key)
+
+    def cell(self, key: str) -> str:
+        """The cell as stripped text: "" when blank, missing or refused."""
+        if key in self.refused:
+            return ""
         raw = self.raw_value(key)
-        value = raw.strip() if type(raw) is str and "\u00a0" not in raw else cell_text(raw)
+        return raw.strip() if type(raw) is str and "\u00a0" not in raw else cell_text(raw)
+
+    def text(self, key: str, *, required: bool = False) -> str:
+        if key in self.refused:
+            return ""
+        value = self.cell(key)
         if not value:
             if required:
                 self.error("required", key)
@@ -206,17 +300,20 @@ class WorkbookValidator:
         self.problems = problems
         self.progress = progress
         self.existing: dict[Path, ExistingNode] = {}
-        self.sheet_paths: dict[Path, int] = {}  # every path the tree sheet names (and its prefixes)
+        self.sheet_paths: dict[Path, int] = {}  # every path the tree sheet names (and its prefixes) → its row
         self.in_scope: set[int] = set()
         self.is_global = is_global(actor, Action.IMPORT)
         self._verdicts: dict[Path, tuple | None] = {}
         self._counted = 0
-        self._grids: dict[tuple[int, str], tuple] | None = None  # (community id, code) → stored grid
-        self._grid_keys: set[tuple[str, str]] = set()  # (community, code) of every grid row
+        # (community id, code key) → the stored grids (id, code, name, colour, reason) of that code.
+        self._grids: dict[tuple[int, str], list[tuple]] | None = None
+        # (community, code key) → the code of the grid a 网格 row names (stored, else as typed).
+        self._grid_codes: dict[tuple[str, str], str] = {}
         self._grids_in_scope: set[int] | None = None
         self._grid_buildings_stored: dict[int, set[int]] = {}
-        # (parent path, place name) → the path of the node it names, when exactly one does.
-        self._aliases: dict[Path, Path | None] = {}
+        self._post_keys: set[tuple[int, str, str]] | None = None
+        # (parent path, place) → every node (existing or new in the tree sheet) that place names.
+        self._places: dict[tuple[Path, str], list[Path]] = {}
 
     # --- the whole workbook ----------------------------------------------------------------
 
@@ -225,15 +322,11 @@ class WorkbookValidator:
             self.progress.phase("validating", total=self.parsed.total_rows)
         self._load_tree()
         self._tree_rows()
-        self._add_aliases(
-            (path, default_place_name(path[-1], _KINDS[len(path)]))
-            for path in self.sheet_paths
-            if path not in self.existing
-        )
         plan = ImportPlan(
             existing_nodes=self.existing,
             new_paths=sorted((p for p in self.sheet_paths if p not in self.existing), key=len),
             sheet_paths=set(self.sheet_paths),
+            sheet_path_rows=dict(self.sheet_paths),
         )
         plan.households = self._household_rows()
         plan.grids = self._grid_rows()
@@ -251,7 +344,9 @@ class WorkbookValidator:
             return
         for number, raw in sheet.rows:
             self._tick()
-            yield _Row(sheet, number, raw, self.problems)
+            row = _Row(sheet, number, raw, self.problems)
+            row.check_cells()
+            yield row
 
     # --- the tree as it is -------------------------------------------------------------------
 
@@ -271,7 +366,7 @@ class WorkbookValidator:
             path = (name,) if parent_id is None else (*paths[parent_id], name)
             paths[node_id] = path
             self.existing[path] = ExistingNode(node_id, name, kind, parent_id, tree_id, is_active, place_name)
-        self._add_aliases((path, node.place_name) for path, node in self.existing.items())
+            self._register(path, place_name)
         self.in_scope = set(
             scope(OrgNode.objects.filter(tree_id__in=tree_ids), self.actor, Action.IMPORT).values_list("id", flat=True)
         )
@@ -279,24 +374,40 @@ class WorkbookValidator:
     def _known(self, path: Path) -> bool:
         return path in self.existing or path in self.sheet_paths
 
-    def _add_aliases(self, named) -> None:
-        """Remember which node each (parent, place name) names; two nodes of one name: neither."""
-        for path, place_name in named:
-            if not place_name or place_name == path[-1]:
-                continue
-            key = (*path[:-1], place_name)
-            if key in self._aliases and self._aliases[key] != path:
-                self._aliases[key] = None
-            else:
-                self._aliases[key] = path
+    @staticmethod
+    def _places_of(name: str, depth: int) -> set[str]:
+        """The places a name at ``depth`` may stand for: itself and its place (1号楼党小组 → 1号楼)."""
+        return {normalise_text(name), normalise_text(default_place_name(name, _KINDS[depth]))} - {""}
 
-    def _canonical(self, path: Path) -> Path:
-        """The path as the portal names it: each level by name, else by place name (阳光小区 → 阳光小区党支部)."""
+    def _register(self, path: Path, place_name: str = "") -> None:
+        """Make a compound or building findable under its parent by its place name and by the place in its name."""
+        if len(path) not in _PLACE_DEPTHS:
+            return
+        places = self._places_of(path[-1], len(path))
+        if place_name:
+            places.add(normalise_text(place_name))
+        for place in places:
+            candidates = self._places.setdefault((path[:-1], place), [])
+            if path not in candidates:
+                candidates.append(path)
+
+    def _resolve(self, row: _Row, path: Path, level_keys) -> Path | None:
+        """The path as the portal names it, level by level: by name, else by place (阳光小区 / 1号楼 →
+        阳光小区党支部 / 阳光小区1号楼党小组). None, reported, when a level could be two nodes."""
         resolved: Path = ()
-        for name in path:
+        for depth, name in enumerate(path, start=1):
             candidate = (*resolved, name)
-            if not self._known(candidate):
-                candidate = self._aliases.get(candidate) or candidate
+            if not self._known(candidate) and depth in _PLACE_DEPTHS:
+                found: list[Path] = []
+                for place in sorted(self._places_of(name, depth)):
+                    found += [other for other in self._places.get((resolved, place), ()) if other not in found]
+                if len(found) > 1:
+                    names = "、".join(sorted(other[-1] for other in found))
+                    key = level_keys[min(depth, len(level_keys)) - 1]
+                    row.error("ambiguous_node", key, name=name, candidates=names)
+                    return None
+                if found:
+                    candidate = found[0]
             resolved = candidate
         return resolved
 
@@ -336,29 +447,39 @@ class WorkbookValidator:
             if not filled:
                 continue
             last = filled[-1]
-            gaps = [index for index in range(last) if not names[index]]
-            if not gaps:
-                names[: last + 1] = self._canonical(tuple(names[: last + 1]))
-            for index in gaps:
+            for index in range(last):
+                if names[index] or TREE_LEVELS[index] in row.refused:
+                    continue
                 if index == 0:
                     row.error("required", "community")
                 else:
                     row.error("level_gap", TREE_LEVELS[index])
             if not row.ok:
                 continue
-            path = tuple(names[: last + 1])
-            if not self._check_path(row, path):
+            path = self._resolve(row, tuple(names[: last + 1]), TREE_LEVELS)
+            if path is None:
                 continue
             for depth in range(1, len(path) + 1):
-                self.sheet_paths.setdefault(path[:depth], row.number)
+                row.refuse_formula(TREE_LEVELS[depth - 1], stored=path[:depth] in self.existing)
+            if not row.ok or not self._check_path(row, path):
+                continue
+            for depth in range(1, len(path) + 1):
+                prefix = path[:depth]
+                if prefix not in self.sheet_paths:
+                    self.sheet_paths[prefix] = row.number
+                    if prefix not in self.existing:
+                        self._register(prefix)
 
     # --- 居民户 -------------------------------------------------------------------------------
 
-    def _existing_households(self) -> dict[tuple, ExistingHousehold]:
+    def _existing_households(self) -> dict[tuple, list[ExistingHousehold]]:
+        """The active households of the named communities by (building id, unit, room), the address
+        normalised as a new row's is (grid.rules.address_key): a household stored as 01 / 202室
+        before the rule is found by 1 / 202."""
         community_ids = [node.id for path, node in self.existing.items() if len(path) == 1]
         if not community_ids:
             return {}
-        found: dict[tuple, ExistingHousehold] = {}
+        found: dict[tuple, list[ExistingHousehold]] = defaultdict(list)
         by_id: dict[int, ExistingHousehold] = {}
         rows = Household.objects.filter(is_active=True, community_id__in=community_ids).values_list(
             "id",
@@ -376,7 +497,7 @@ class WorkbookValidator:
         )
         for values in rows:
             household = ExistingHousehold(*values)
-            found[(household.building_id, household.unit, household.room)] = household
+            found[(household.building_id, *rules.address_key(household.unit, household.room))].append(household)
             by_id[household.id] = household
         tag_rows = Household.tags.through.objects.filter(
             household__is_active=True, household__community_id__in=community_ids
@@ -394,22 +515,22 @@ class WorkbookValidator:
         seen: dict[tuple, int] = {}
         operations = []
         for row in self._rows(SHEET_HOUSEHOLDS):
-            path = (row.text("community", required=True), row.text("compound", required=True))
-            path = self._canonical((*path, row.text("building", required=True)))
+            names = tuple(row.text(key, required=True) for key in _HOUSEHOLD_PLACE)
             unit = self._household_text(row, "unit")
             room = self._household_text(row, "room")
             values = {"head_name": self._household_text(row, "head_name")}
             phone, phone_masked = self._phone(row)
             id_number, id_masked = self._id_number(row)
             resident_count = self._resident_count(row)
-            is_care = self._yes_no(row, "is_care")
+            is_care = self._is_care(row)
             care_reason = self._care_reason(row)
-            care_reason_masked = care_reason is not None and is_masked(care_reason)
-            hub = row.text("hub") if row.present("hub") else None
+            care_reason_masked = bool(care_reason) and is_masked(care_reason)
+            hub = self._hub(row)
             tag_ids = self._tags(row, tags, known_tags)
-            if not all(path) or not room:
+            if not all(names) or not room:
                 continue
-            if not self._building_ok(row, path):
+            path = self._resolve(row, names, _HOUSEHOLD_PLACE)
+            if path is None or not self._building_ok(row, path):
                 continue
             if hub and not self._known((*path, hub)):
                 row.error("unknown_hub", "hub", hub=hub, source_sheet=SHEET_TREE)
@@ -420,7 +541,12 @@ class WorkbookValidator:
                 continue
             seen[key] = row.number
             building = self.existing.get(path)
-            match = existing.get((building.id, unit, room)) if building else None
+            stored = existing.get((building.id, unit, room), []) if building else []
+            if len(stored) > 1:
+                row.error("ambiguous_household", "room", addresses="、".join(map(_stored_address, stored)))
+                continue
+            match = stored[0] if stored else None
+            row.refuse_formula("head_name", stored=match is not None and match.head_name == values["head_name"])
             hub_node = self.existing.get((*path, hub)) if hub else None
             # A deactivated hub is refused, unless it is the one the household already has.
             if hub_node is not None and not hub_node.is_active and (match is None or match.hub_id != hub_node.id):
@@ -442,9 +568,18 @@ class WorkbookValidator:
             elif care_reason is not None and not care_reason_masked:
                 values["care_reason"] = care_reason
             care = values.get("is_care", match.is_care if match else False)
-            reason = values.get("care_reason", match.care_reason if match else "")
-            if care and not reason.strip() and not care_reason_masked:
-                row.error("care_reason_required", "care_reason" if row.present("care_reason") else "is_care")
+            if care and care_reason == "":
+                row.error(
+                    "clear_care_reason",
+                    "care_reason",
+                    marker=CLEAR_MARKER,
+                    no=NO,
+                    care_column=HOUSEHOLDS.column("is_care").header,
+                )
+            elif care and not care_reason_masked and "care_reason" not in row.refused:
+                reason = values.get("care_reason", match.care_reason if match else "")
+                if not reason.strip():
+                    row.error("care_reason_required", "care_reason" if row.present("care_reason") else "is_care")
             if not care:
                 values["care_reason"] = ""
             if row.ok:
@@ -458,27 +593,36 @@ class WorkbookValidator:
             row.error("unknown_building", "building", building=path[2], compound=path[1], source_sheet=SHEET_TREE)
         return False
 
-    def _household_text(self, row: _Row, key: str, *, check: bool = True) -> str:
+    def _household_text(self, row: _Row, key: str) -> str:
         """A household cell, normalised and checked by its rule (grid.rules), as the form and API do."""
-        value = rules.normalise_household_field(key, cell_text(row.raw_value(key)))
-        problem = rules.household_field_problem(key, value) if check else None
+        if key in row.refused:
+            return ""
+        value = rules.normalise_household_field(key, row.cell(key))
+        problem = rules.household_field_problem(key, value)
         if problem is not None:
             code, params = problem
             row.error(code, key, **params)
         return value
 
     def _care_reason(self, row: _Row) -> str | None:
-        if not row.present("care_reason"):
+        """None: keep (blank); "": clear (清空); the masked text of an export; else the reason."""
+        text = row.cell("care_reason") if row.present("care_reason") else ""
+        if not text:
             return None
-        raw = cell_text(row.raw_value("care_reason"))
-        if is_masked(raw):
-            return raw
+        if is_clear_marker(text):
+            return ""
+        if is_masked(text):
+            return text
         return self._household_text(row, "care_reason")
 
     def _phone(self, row: _Row) -> tuple[str | None, bool]:
-        if not row.present("phone"):
+        """(None: keep, "": clear, or the number; whether it is masked)."""
+        text = row.cell("phone") if row.present("phone") else ""
+        if not text:
             return None, False
-        value = self._household_text(row, "phone", check=False)
+        if is_clear_marker(text):
+            return "", False
+        value = rules.normalise_household_field("phone", text)
         if is_masked(value):
             return value, True
         problem = rules.household_field_problem("phone", value)
@@ -487,13 +631,19 @@ class WorkbookValidator:
         return value, False
 
     def _id_number(self, row: _Row) -> tuple[str | None, bool]:
-        if not row.present("id_number"):
+        """(None: keep, "": clear, or the number; whether it is masked). A number cell is refused:
+        Excel keeps 15 significant digits, so its last digits may be made up even when they check."""
+        if not row.present("id_number") or "id_number" in row.refused:
             return None, False
-        raw = row.raw_value("id_number")
-        if number_lost_digits(raw):
+        if is_number_cell(row.raw_value("id_number")):
             row.error("id_number_as_number", "id_number")
             return None, False
-        value = rules.normalise_id_number(cell_text(raw))
+        text = row.cell("id_number")
+        if not text:
+            return None, False
+        if is_clear_marker(text):
+            return "", False
+        value = rules.normalise_id_number(text)
         if is_masked(value):
             return value, True
         problem = rules.household_field_problem("id_number", value)
@@ -502,31 +652,48 @@ class WorkbookValidator:
         return value, False
 
     def _resident_count(self, row: _Row) -> int | None:
-        if not row.present("resident_count"):
-            return None
-        text = row.text("resident_count")
+        """None: keep (blank; a new household has 1 resident)."""
+        text = normalise_text(row.text("resident_count")) if row.present("resident_count") else ""
         if not text:
-            return 1
-        if not text.isdigit() or not 1 <= int(text) <= RESIDENT_COUNT_MAX:
+            return None
+        if is_clear_marker(text):
+            row.error("clear_resident_count", "resident_count", marker=CLEAR_MARKER)
+            return None
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= RESIDENT_COUNT_MAX:
             row.error("whole_number", "resident_count", min=1, max=RESIDENT_COUNT_MAX)
             return None
         return int(text)
 
-    def _yes_no(self, row: _Row, key: str) -> bool | None:
-        if not row.present(key):
+    def _is_care(self, row: _Row) -> bool | None:
+        """None: keep (blank; a new household needs no care)."""
+        text = row.text("is_care") if row.present("is_care") else ""
+        if not text:
             return None
-        text = row.text(key)
-        if text in ("", NO):
+        if text == NO:
             return False
         if text == YES:
             return True
-        row.error("yes_no", key, yes=YES, no=NO)
+        if is_clear_marker(text):
+            row.error("clear_is_care", "is_care", marker=CLEAR_MARKER, no=NO)
+        else:
+            row.error("yes_no", "is_care", yes=YES, no=NO)
         return None
 
-    def _tags(self, row: _Row, tags: dict[str, int], known: str) -> set[int] | None:
-        if not row.present("tags"):
+    def _hub(self, row: _Row) -> str | None:
+        """None: keep (blank); "": no hub (清空); else the hub's name."""
+        text = row.text("hub") if row.present("hub") else ""
+        if not text:
             return None
-        names = [name.strip() for name in LIST_SEPARATORS.split(row.text("tags")) if name.strip()]
+        return "" if is_clear_marker(text) else text
+
+    def _tags(self, row: _Row, tags: dict[str, int], known: str) -> set[int] | None:
+        """None: keep (blank); set(): no tags (清空); else the tags named."""
+        text = row.text("tags") if row.present("tags") else ""
+        if not text:
+            return None
+        if is_clear_marker(text):
+            return set()
+        names = [name.strip() for name in LIST_SEPARATORS.split(text) if name.strip()]
         unknown = [name for name in names if name not in tags]
         if unknown:
             row.error("unknown_tags", "tags", tags="、".join(unknown), known=known)
@@ -545,22 +712,32 @@ class WorkbookValidator:
             return False
         return self._check_path(row, path, level_keys=("community",))
 
-    def _existing_grids(self) -> dict[tuple[int, str], tuple]:
+    def _existing_grids(self) -> dict[tuple[int, str], list[tuple]]:
         if self._grids is None:
             community_ids = [node.id for path, node in self.existing.items() if len(path) == 1]
             rows = Grid.objects.filter(community_id__in=community_ids).values_list(
                 "id", "community_id", "code", "name", "colour", "colour_reason"
             )
-            self._grids = {
-                (community_id, code): (grid_id, name, colour, reason)
-                for grid_id, community_id, code, name, colour, reason in (rows if community_ids else ())
-            }
+            self._grids = defaultdict(list)
+            for grid_id, community_id, code, name, colour, reason in rows if community_ids else ():
+                self._grids[(community_id, rules.grid_code_key(code))].append((grid_id, code, name, colour, reason))
         return self._grids
+
+    def _find_grid(self, row: _Row, community: str, code: str) -> tuple[bool, tuple | None]:
+        """(False, None) when the code could be two stored grids (reported); else (True, the stored
+        grid or None). Codes are compared as grid.rules.grid_code_key has them: "1" finds "01"."""
+        node = self.existing.get((community,))
+        stored = self._existing_grids().get((node.id, rules.grid_code_key(code)), []) if node else []
+        if len(stored) > 1:
+            codes = "、".join(sorted(grid[1] for grid in stored))
+            row.error("ambiguous_grid_code", "code", code=code, codes=codes, community=community)
+            return False, None
+        return True, (stored[0] if stored else None)
 
     def _grid_scope(self) -> tuple[set[int], dict[int, set[int]]]:
         """Stored grids the user may change (core.access's grid rule) and every stored grid's buildings."""
         if self._grids_in_scope is None:
-            grid_ids = [grid[0] for grid in self._existing_grids().values()]
+            grid_ids = [grid[0] for grids in self._existing_grids().values() for grid in grids]
             self._grids_in_scope = set(
                 scope(Grid.objects.filter(id__in=grid_ids), self.actor, Action.IMPORT).values_list("id", flat=True)
             )
@@ -571,13 +748,8 @@ class WorkbookValidator:
                 self._grid_buildings_stored[grid_id].add(building_id)
         return self._grids_in_scope, self._grid_buildings_stored
 
-    def _stored_grid(self, community: str, code: str) -> tuple | None:
-        node = self.existing.get((community,))
-        return self._existing_grids().get((node.id, code)) if node else None
-
-    def _grid_ok(self, row: _Row, community: str, code: str) -> bool:
+    def _grid_ok(self, row: _Row, community: str, stored: tuple | None) -> bool:
         """A stored grid in the user's grid scope may be changed; a new one needs the community in scope."""
-        stored = self._stored_grid(community, code)
         if stored is not None and stored[0] in self._grid_scope()[0]:
             return True
         return self._community_ok(row, community)
@@ -600,20 +772,26 @@ class WorkbookValidator:
         operations = []
         for row in self._rows(SHEET_GRIDS):
             community = row.text("community", required=True)
-            code = row.text("code", required=True)
+            typed_code = normalise_text(row.text("code", required=True))
             name = row.text("name", required=True)
             colour = self._colour(row)
-            reason = row.text("colour_reason") if row.present("colour_reason") else None
-            if community and code:
-                self._grid_keys.add((community, code))
-            if not community or not code or not self._grid_ok(row, community, code):
+            reason = self._colour_reason(row, colour)
+            if not community or not typed_code:
                 continue
-            if (community, code) in seen:
-                row.error("duplicate_grid", "code", code=code, community=community, other_row=seen[(community, code)])
+            found, stored = self._find_grid(row, community, typed_code)
+            if not found:
                 continue
-            seen[(community, code)] = row.number
-            stored = self._stored_grid(community, code)
-            paths = self._grid_buildings(row, community, stored) if row.present("buildings") else None
+            key = (community, rules.grid_code_key(typed_code))
+            code = stored[1] if stored else typed_code
+            self._grid_codes.setdefault(key, code)
+            if not self._grid_ok(row, community, stored):
+                continue
+            if key in seen:
+                row.error("duplicate_grid", "code", code=typed_code, community=community, other_row=seen[key])
+                continue
+            seen[key] = row.number
+            row.refuse_formula("name", stored=stored is not None and stored[2] == name)
+            paths = self._grid_buildings(row, community, stored)
             for path in paths or ():
                 owner = building_owner.get(path)
                 if owner is not None:
@@ -628,8 +806,8 @@ class WorkbookValidator:
                     building_owner[path] = (row.number, code)
             if paths is not None:
                 self._grid_buildings_in_scope(row, stored, paths)
-            resolved_colour = colour if colour is not None else (stored[2] if stored else GridColour.GREEN)
-            resolved_reason = reason if reason is not None else (stored[3] if stored else "")
+            resolved_colour = colour if colour is not None else (stored[3] if stored else GridColour.GREEN)
+            resolved_reason = reason if reason is not None else (stored[4] if stored else "")
             if resolved_colour != GridColour.GREEN and not resolved_reason.strip():
                 row.error("colour_reason_required", "colour_reason" if row.present("colour_reason") else "colour")
             if row.ok:
@@ -639,21 +817,34 @@ class WorkbookValidator:
         return operations
 
     def _colour(self, row: _Row) -> str | None:
-        if not row.present("colour"):
-            return None
-        text = row.text("colour")
+        """None: keep (blank; a new grid is green)."""
+        text = row.text("colour") if row.present("colour") else ""
         if not text:
-            return GridColour.GREEN
+            return None
         text = COLOUR_ALIASES.get(text, text)
         if text not in COLOUR_WORDS:
             row.error("colour", "colour", colours=" / ".join(COLOUR_WORDS))
             return None
         return COLOUR_WORDS[text]
 
-    def _grid_buildings(self, row: _Row, community: str, stored: tuple | None) -> list[Path]:
+    @staticmethod
+    def _colour_reason(row: _Row, colour: str | None) -> str | None:
+        """None: keep (blank); a grid turned green keeps no reason."""
+        reason = row.text("colour_reason") if row.present("colour_reason") else ""
+        if reason:
+            return reason
+        return "" if colour == GridColour.GREEN else None
+
+    def _grid_buildings(self, row: _Row, community: str, stored: tuple | None) -> list[Path] | None:
+        """None: keep (blank); []: no buildings (清空); else every building listed."""
+        text = row.text("buildings") if row.present("buildings") else ""
+        if not text:
+            return None
+        if is_clear_marker(text):
+            return []
         current = self._grid_scope()[1].get(stored[0], set()) if stored else set()
         paths = []
-        for item in LIST_SEPARATORS.split(row.text("buildings")):
+        for item in LIST_SEPARATORS.split(text):
             item = item.strip()
             if not item:
                 continue
@@ -661,7 +852,9 @@ class WorkbookValidator:
             if len(parts) != 2 or not all(parts):
                 row.error("building_format", "buildings", example="阳光小区党支部/1号楼党小组", item=item)
                 continue
-            path = self._canonical((community, *parts))
+            path = self._resolve(row, (community, *parts), ("buildings",))
+            if path is None:
+                continue
             if not self._known(path):
                 row.error(
                     "unknown_building", "buildings", building=parts[1], compound=parts[0], source_sheet=SHEET_TREE
@@ -684,15 +877,24 @@ class WorkbookValidator:
         operations = []
         for row in self._rows(SHEET_POSTS):
             community = row.text("community", required=True)
-            code = row.text("code", required=True)
-            post_type = row.text("post_type", required=True).upper()
+            code = normalise_text(row.text("code", required=True))
+            post_type = normalise_text(row.text("post_type", required=True)).upper()
             title = row.text("title", required=True)
-            holder = row.text("holder") if row.present("holder") else None
+            holder = self._holder(row)
             if post_type and post_type not in POST_TYPES:
                 row.error("post_type", "post_type", types=" / ".join(POST_TYPES))
-            if not community or not code or not self._grid_ok(row, community, code):
+            if not community or not code:
                 continue
-            if (community, code) not in self._grid_keys and self._stored_grid(community, code) is None:
+            found, stored = self._find_grid(row, community, code)
+            if not found or not self._grid_ok(row, community, stored):
+                continue
+            key = (community, rules.grid_code_key(code))
+            row.refuse_formula("title", stored=stored is not None and (stored[0], post_type, title) in self._posts())
+            if stored is not None:
+                code = stored[1]
+            elif key in self._grid_codes:
+                code = self._grid_codes[key]
+            else:
                 row.error("unknown_grid", "code", code=code, community=community, source_sheet=SHEET_GRIDS)
             if holder:
                 wanted_users[holder].append(row)
@@ -713,6 +915,23 @@ class WorkbookValidator:
                     failed_rows.add(row.number)
         operations = [op for op in operations if op.row not in failed_rows]
         return operations, user_ids
+
+    def _posts(self) -> set[tuple[int, str, str]]:
+        """(grid id, post type, title) of every post of the stored grids."""
+        if self._post_keys is None:
+            grid_ids = [grid[0] for grids in self._existing_grids().values() for grid in grids]
+            self._post_keys = set(
+                GridPost.objects.filter(grid_id__in=grid_ids).values_list("grid_id", "post_type", "title")
+            )
+        return self._post_keys
+
+    @staticmethod
+    def _holder(row: _Row) -> str | None:
+        """None: keep the post's holder (blank); "": vacate it (清空); else the holder's username."""
+        text = row.text("holder") if row.present("holder") else ""
+        if not text:
+            return None
+        return "" if is_clear_marker(text) else text
 
 
 def validate_workbook(parsed: ParsedWorkbook, *, actor, problems: ProblemList, progress=None) -> ImportPlan:

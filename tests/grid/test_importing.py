@@ -8,6 +8,7 @@ from core.errors import ZhubaoError
 from core.models import AuditEvent
 from grid.exporting import TEMPLATE_PATH
 from grid.importing import import_job_create, workbook_import, workbook_validate
+from grid.importing.cells import CLEAR_MARKER
 from grid.importing.layout import SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
 from grid.models import Grid, GridColour, GridPost, Household, ImportJob, OrgNode, OrgNodeKind, Tag
 from grid.services import household_update, org_node_create
@@ -185,8 +186,11 @@ def test_an_existing_household_is_matched_by_building_unit_and_room(org, workboo
     assert workbook_import(actor=org.users.staff, source=path).ok
     household = Household.objects.get(pk=org.household1.pk)
     assert household.head_name == "新户主"
-    assert household.hub_id is None  # a blank 党员中心户 cell removes the hub
+    assert household.hub_id == org.hub1.pk  # a blank 党员中心户 cell keeps the hub
     assert Household.objects.filter(building=org.building1, room="101").count() == 1
+    clear = workbook({SHEET_HOUSEHOLDS: [household_row(unit="1", room="101", head_name="新户主", hub=CLEAR_MARKER)]})
+    assert workbook_import(actor=org.users.staff, source=clear).ok
+    assert Household.objects.get(pk=org.household1.pk).hub_id is None  # 清空 removes it
 
 
 def test_a_masked_cell_keeps_the_stored_value_of_an_existing_household(org, workbook):
@@ -230,7 +234,7 @@ def test_a_grid_post_holder_changes_and_the_grants_follow(org, workbook):
     first = workbook({SHEET_POSTS: [post_row(code="02", title="专职网格员", holder="cadre2")]})
     assert workbook_import(actor=org.users.staff, source=first).ok
     assert RoleGrant.objects.active().filter(user=org.users.cadre2, role=Role.GRID_WORKER, grid=org.grid2).exists()
-    second = workbook({SHEET_POSTS: [post_row(code="02", title="专职网格员", holder="")]})
+    second = workbook({SHEET_POSTS: [post_row(code="02", title="专职网格员", holder=CLEAR_MARKER)]})
     outcome = workbook_import(actor=org.users.staff, source=second)
     assert outcome.ok
     assert GridPost.objects.get(grid=org.grid2).holder is None
@@ -466,9 +470,6 @@ def _upload(path, name="台账.xlsx"):
     return SimpleUploadedFile(name, path.read_bytes(), content_type="application/octet-stream")
 
 
-
-
-
 @pytest.mark.parametrize(
     ("name", "content", "message_part"),
     [
@@ -503,9 +504,6 @@ def test_a_new_household_needs_a_valid_id_number_and_gets_it(org, workbook):
     path = workbook({SHEET_HOUSEHOLDS: [household_row(room="901", id_number=number.lower())]})
     assert workbook_import(actor=org.users.staff, source=path).ok
     assert Household.objects.get(building=org.building1, room="901").id_number == number.upper()
-
-
-
 
 
 def test_the_check_stops_after_the_maximum_number_of_errors(org, workbook, monkeypatch):
@@ -565,5 +563,3 @@ def test_a_masked_care_reason_keeps_the_stored_one_and_is_refused_for_a_new_hous
 
 
 # --- retries used up -------------------------------------------------------------------------------------
-
-

@@ -162,6 +162,32 @@ def assert_tree_is_sound(tree_id: int) -> None:
         assert node["level"] == parent["level"] + 1
 
 
+def store_as_text(path, sheet_name: str, coordinates) -> None:
+    """Make the cells at ``coordinates`` (e.g. "F2") text cells, as a cell formatted as text holds
+    what was typed: openpyxl writes a value starting with "=" as a formula otherwise."""
+    workbook = load_workbook(path)
+    for coordinate in coordinates:
+        workbook[sheet_name][coordinate].data_type = "s"
+    workbook.save(path)
+
+
+def store_number_as_written(path, sheet_name: str, coordinate: str, digits: str) -> None:
+    """Make the cell at ``coordinate`` a number cell holding ``digits`` exactly as LibreOffice
+    writes an integer (``<v>110101198000010000</v>``): openpyxl writes a large int as a float."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        names = re.findall(rb'<sheet [^>]*name="([^"]*)"', archive.read("xl/workbook.xml"))
+        part = f"xl/worksheets/sheet{[name.decode() for name in names].index(sheet_name) + 1}.xml"
+        members = [(info.filename, archive.read(info.filename)) for info in archive.infolist()]
+    cell = re.compile(rf'<c r="{coordinate}"[^>]*?(?:/>|>.*?</c>)'.encode())
+    number = f'<c r="{coordinate}"><v>{digits}</v></c>'.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(name, cell.sub(number, data, count=1) if name == part else data)
+
+
 __all__ = [
     "GRIDS",
     "HOUSEHOLDS",
@@ -175,6 +201,8 @@ __all__ = [
     "post_row",
     "read_sheets",
     "row_counts",
+    "store_as_text",
+    "store_number_as_written",
     "tree_row",
     "write_workbook",
 ]
