@@ -2,14 +2,24 @@
 
 What a user gets is what ``scope(..., user, Action.EXPORT)`` allows; phone and ID numbers
 are masked (an import keeps the stored value where a cell is masked, so an export can be
-edited and imported again). openpyxl's write-only mode streams rows to a temporary file;
-the number of queries does not depend on the number of rows. Every export is audited.
+edited and imported again), and a care reason is written only where the user may reveal the
+household's personal data (the rule of the household page's audited reveal). openpyxl's
+write-only mode streams rows to a temporary file; the number of queries does not depend on
+the number of rows. The page runs it in the background (``grid.export_jobs``, core.exports);
+every download is audited.
+
+Every text cell of every workbook written here is a text cell: openpyxl takes a string that
+starts with "=" for a formula (a head named ``=HYPERLINK(...)`` would come out live), so text
+is written with the cell type set to string and the text number format; and the characters
+openpyxl refuses (C0 controls such as U+000B) are written as "U+000B", so one bad stored name
+never fails a whole export.
 
 The same module writes the template workbook (``make_import_template``).
 """
 
 import tempfile
 from collections import defaultdict
+from copy import copy
 from pathlib import Path
 
 from django.conf import settings
@@ -17,14 +27,14 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.access import Action, has_action, is_global, scope
+from core.exports import PHASE_SAVING, export_audit
 from core.masking import mask_id_number, mask_phone
-from core.models import AuditEvent
-from core.services import audit_record
 
 from .importing.layout import (
     CARE_REASON_MASK,
@@ -38,6 +48,7 @@ from .importing.layout import (
     README_LINES,
     SHEET_README,
     TREE,
+    TREE_LEVELS,
     YES,
     Sheet,
 )
@@ -48,6 +59,52 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="B3261E")  # the portal's red
 REQUIRED_FILL = PatternFill("solid", fgColor="7F1D1D")
 TEXT_FORMAT = "@"
+# The template's fictional community, whose rows the import skips (layout.EXAMPLE_COMMUNITY once it is there).
+EXAMPLE_COMMUNITY = "示例社区"
+
+
+# --- text cells -----------------------------------------------------------------------------------
+
+GRID_WORKBOOK = "grid_workbook"  # the kind of export (core.exports) and of its audit events
+PROGRESS_EVERY_ROWS = 1_000
+
+
+def _unicode_name(match) -> str:
+    return f"U+{ord(match.group()):04X}"
+
+
+def cell_text(value: str) -> str:
+    """``value`` with the characters openpyxl cannot write (C0 controls) as their code points, "U+000B"."""
+    return ILLEGAL_CHARACTERS_RE.sub(_unicode_name, value)
+
+
+class _TextCells:
+    """Turns a row's strings into write-only cells typed as text (never a formula) in the text format."""
+
+    def __init__(self, worksheet):
+        self.worksheet = worksheet
+        prototype = WriteOnlyCell(worksheet)
+        prototype.number_format = TEXT_FORMAT
+        self._style = prototype._style  # the style array of "@", copied onto each cell (no lookup per cell)
+
+    def cell(self, value: str):
+        cell = WriteOnlyCell(self.worksheet, value=cell_text(value))
+        cell.data_type = "s"  # after the value: openpyxl has made a leading "=" a formula
+        cell._style = copy(self._style)
+        return cell
+
+    def row(self, values) -> list:
+        return [(self.cell(value) if value else None) if isinstance(value, str) else value for value in values]
+
+
+def set_text_cells(worksheet, min_row: int = 1) -> None:
+    """In a normal (not write-only) worksheet: every string cell typed as text, in the text format."""
+    for row in worksheet.iter_rows(min_row=min_row):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.value = cell_text(cell.value)
+                cell.data_type = "s"
+                cell.number_format = TEXT_FORMAT
 
 
 # --- the export ---------------------------------------------------------------------------------
@@ -91,8 +148,9 @@ def _tree_rows(user) -> list[list[str]]:
 
 
 def _may_reveal_expression(user):
-    """True for the households whose personal data (here the care reason) the user may see,
-    decided in the database for the whole queryset."""
+    """True for the households whose personal data (here the care reason) the user may see, decided
+    in the database for the whole queryset: the rule of the household page's audited reveal
+    (``can(user, Action.REVEAL_PERSONAL_DATA, household)``), as one subquery."""
     if not has_action(user, Action.REVEAL_PERSONAL_DATA):
         return Value(False, output_field=BooleanField())
     if is_global(user, Action.REVEAL_PERSONAL_DATA):
@@ -109,13 +167,17 @@ class _CareReasons:
         self.masked = 0
 
 
+def _export_households(user):
+    return scope(Household.objects.filter(is_active=True), user, Action.EXPORT)
+
+
 def _households(user, care_reasons: _CareReasons):
-    """Rows of the 居民户 sheet, masked; two queries whatever the number of households.
+    """Rows of the 居民户 sheet (by column key), masked; two queries whatever the number of households.
 
     The care reason is written only where the user may reveal the household's personal data;
     elsewhere a masked marker, which an import treats as "keep the stored reason".
     """
-    households = scope(Household.objects.filter(is_active=True), user, Action.EXPORT)
+    households = _export_households(user)
     tags = defaultdict(list)
     for household_id, tag_name in (
         Household.tags.through.objects.filter(household_id__in=households.values("id"))
@@ -168,27 +230,27 @@ def _households(user, care_reasons: _CareReasons):
             care_reasons.masked += 1
         elif care_reason:
             care_reasons.included += 1
-        yield [
-            community,
-            compound,
-            building,
-            unit,
-            room,
-            head_name,
-            mask_phone(phone),
-            mask_id_number(id_number),
-            resident_count,
-            "、".join(tags.get(household_id, ())),
-            YES if is_care else NO,
-            care_reason,
-            hub or "",
-            format_address(
+        yield {
+            "community": community,
+            "compound": compound,
+            "building": building,
+            "unit": unit,
+            "room": room,
+            "head_name": head_name,
+            "phone": mask_phone(phone),
+            "id_number": mask_id_number(id_number),
+            "resident_count": resident_count,
+            "tags": "、".join(tags.get(household_id, ())),
+            "is_care": YES if is_care else NO,
+            "care_reason": care_reason,
+            "hub": hub or "",
+            "address": format_address(
                 compound=compound_place or compound, building=building_place or building, unit=unit, room=room
             ),
-        ]
+        }
 
 
-def _grids(user) -> list[list]:
+def _grids(user) -> list[dict]:
     grids = scope(Grid.objects.filter(is_active=True), user, Action.EXPORT)
     buildings = defaultdict(list)
     for grid_id, compound, building in (
@@ -198,43 +260,62 @@ def _grids(user) -> list[list]:
     ):
         buildings[grid_id].append(f"{compound}/{building}")
     return [
-        [community, code, name, COLOUR_NAMES.get(colour, colour), reason, "、".join(buildings.get(grid_id, ()))]
+        {
+            "community": community,
+            "code": code,
+            "name": name,
+            "colour": COLOUR_NAMES.get(colour, colour),
+            "colour_reason": reason,
+            "buildings": "、".join(buildings.get(grid_id, ())),
+        }
         for grid_id, community, code, name, colour, reason in grids.order_by("community__tree_id", "code").values_list(
             "id", "community__name", "code", "name", "colour", "colour_reason"
         )
     ]
 
 
-def _posts(user) -> list[list]:
+def _posts(user) -> list[dict]:
     posts = scope(GridPost.objects.filter(grid__is_active=True), user, Action.EXPORT)
     return [
-        list(values[:4]) + [values[4] or ""]
-        for values in posts.order_by("grid__community__tree_id", "grid__code", "post_type", "id").values_list(
-            "grid__community__name", "grid__code", "post_type", "title", "holder__username"
-        )
+        {"community": community, "code": code, "post_type": post_type, "title": title, "holder": holder or ""}
+        for community, code, post_type, title, holder in posts.order_by(
+            "grid__community__tree_id", "grid__code", "post_type", "id"
+        ).values_list("grid__community__name", "grid__code", "post_type", "title", "holder__username")
     ]
 
 
-def _header_cells(worksheet, sheet: Sheet) -> list:
+def _header_cells(worksheet, sheet: Sheet, text: _TextCells) -> list:
     cells = []
     for column in sheet.columns:
-        cell = WriteOnlyCell(worksheet, value=column.header)
+        cell = text.cell(column.header)
         cell.font = HEADER_FONT
         cell.fill = REQUIRED_FILL if column.required else HEADER_FILL
         cells.append(cell)
     return cells
 
 
-def _write_only_sheet(workbook, sheet: Sheet, rows) -> int:
+def _write_only_sheet(workbook, sheet: Sheet, rows, *, progress=None, step=0, steps=0, total=0) -> int:
+    """Write ``rows`` (dicts by column key) under the sheet's header; the number of rows written."""
     worksheet = workbook.create_sheet(sheet.name)
     for index, column in enumerate(sheet.columns, start=1):
-        worksheet.column_dimensions[get_column_letter(index)].width = column.width
+        dimension = worksheet.column_dimensions[get_column_letter(index)]
+        dimension.width = column.width
+        if column.text:  # what people type there later stays text too (leading zeros, 18 digits)
+            dimension.number_format = TEXT_FORMAT
     worksheet.freeze_panes = "A2"
-    worksheet.append(_header_cells(worksheet, sheet))
+    text = _TextCells(worksheet)
+    worksheet.append(_header_cells(worksheet, sheet, text))
+    keys = [column.key for column in sheet.columns]
+    if progress is not None:
+        progress.phase(sheet.name, step=step, steps=steps, total=total)
     count = 0
-    for row in rows:
-        worksheet.append(row)
+    for values in rows:
+        worksheet.append(text.row([values.get(key) for key in keys]))
         count += 1
+        if progress is not None and count % PROGRESS_EVERY_ROWS == 0:
+            progress.advance(PROGRESS_EVERY_ROWS)
+    if progress is not None:
+        progress.advance(count % PROGRESS_EVERY_ROWS)
     return count
 
 
@@ -248,44 +329,63 @@ def _readme_rows() -> list[list[str]]:
     return rows
 
 
-def workbook_export(*, user, request=None):
-    """A temporary file (open, at position 0) holding the user's export; the caller closes it."""
+def workbook_write(*, user, target, progress=None) -> dict:
+    """Write the user's export into ``target`` (a binary file); returns the summary.
+
+    ``progress`` (core.exports.ExportProgress) hears one phase per sheet, with its rows, and
+    the saving of the file. The summary: rows per sheet, and how many care reasons are in
+    full (also as ``personal_data``, which makes each download a personal-data view too).
+    """
     workbook = Workbook(write_only=True)
     readme = workbook.create_sheet(SHEET_README)
     readme.column_dimensions["A"].width = 14
     readme.column_dimensions["B"].width = 22
     readme.column_dimensions["C"].width = 90
+    readme_text = _TextCells(readme)
     for row in _readme_rows():
-        readme.append(row)
+        readme.append(readme_text.row(row))
     care_reasons = _CareReasons()
+    steps = len(DATA_SHEETS) + 1
     # The workbook is the Chinese ledger format whatever the user's language (addresses too).
     with translation.override(settings.LANGUAGE_CODE):
-        counts = _write_data_sheets(workbook, user, care_reasons)
-    target = tempfile.TemporaryFile(suffix=".xlsx")
+        tree = [dict(zip(TREE_LEVELS, path, strict=False)) for path in _tree_rows(user)]
+        households_total = _export_households(user).count() if progress is not None else 0
+        grids = _grids(user)
+        posts = _posts(user)
+        sheets = [
+            (TREE, tree, len(tree)),
+            (HOUSEHOLDS, _households(user, care_reasons), households_total),
+            (GRIDS, grids, len(grids)),
+            (POSTS, posts, len(posts)),
+        ]
+        counts = {
+            sheet.name: _write_only_sheet(workbook, sheet, rows, progress=progress, step=step, steps=steps, total=total)
+            for step, (sheet, rows, total) in enumerate(sheets, start=1)
+        }
+    if progress is not None:
+        progress.phase(PHASE_SAVING, step=steps, steps=steps)
     workbook.save(target)
-    target.seek(0)
-    audit_record(
-        user=user,
-        action=AuditEvent.Action.EXPORTED,
-        detail={
-            "rows": counts,
-            # Whether the file holds care reasons in full (personal data), and how many were masked.
-            "care_reasons_included": care_reasons.included > 0,
-            "care_reasons_in_full": care_reasons.included,
-            "care_reasons_masked": care_reasons.masked,
-        },
-        request=request,
-    )
-    return target
-
-
-def _write_data_sheets(workbook, user, care_reasons: _CareReasons) -> dict:
-    return {
-        TREE.name: _write_only_sheet(workbook, TREE, _tree_rows(user)),
-        HOUSEHOLDS.name: _write_only_sheet(workbook, HOUSEHOLDS, _households(user, care_reasons)),
-        GRIDS.name: _write_only_sheet(workbook, GRIDS, _grids(user)),
-        POSTS.name: _write_only_sheet(workbook, POSTS, _posts(user)),
+    summary = {
+        "rows": counts,
+        "sheets": list(counts),  # the order of the sheets (a JSON column does not keep the keys' order)
+        # Whether the file holds care reasons in full (personal data), and how many were masked.
+        "care_reasons_included": care_reasons.included > 0,
+        "care_reasons_in_full": care_reasons.included,
+        "care_reasons_masked": care_reasons.masked,
     }
+    if care_reasons.included:
+        summary["personal_data"] = {"fields": ["care_reason"], "count": care_reasons.included}
+    return summary
+
+
+def workbook_export(*, user, request=None):
+    """The user's export written now, in this process (tests, the benchmark; the page uses a job):
+    a temporary file, open at position 0, which the caller closes. Audited as an export."""
+    target = tempfile.TemporaryFile(suffix=".xlsx")
+    summary = workbook_write(user=user, target=target)
+    target.seek(0)
+    export_audit(user=user, kind=GRID_WORKBOOK, summary=summary, request=request, via="direct")
+    return target
 
 
 # --- the template -------------------------------------------------------------------------------
@@ -296,17 +396,23 @@ def with_check_character(body: str) -> str:
     return body + id_number_check_character(body)
 
 
+# The template's example rows live in an obviously fictional community, which the import skips
+# (layout.EXAMPLE_COMMUNITY): importing the template unchanged changes nothing. The compounds are
+# fictional too, and no post names a holder (a username in a template would be someone's login).
+EXAMPLE_COMPOUND_1 = "示例一小区党支部"
+EXAMPLE_COMPOUND_2 = "示例二小区党支部"
+
 TEMPLATE_EXAMPLES = {
     TREE.name: [
-        ["北苑社区", "阳光小区党支部", "1号楼党小组", "张建国中心户"],
-        ["北苑社区", "阳光小区党支部", "2号楼党小组", ""],
-        ["北苑社区", "和平小区党支部", "5号楼党小组", "李秀兰中心户"],
-        ["北苑社区", "和平小区党支部", "6号楼党小组", ""],
+        [EXAMPLE_COMMUNITY, EXAMPLE_COMPOUND_1, "1号楼党小组", "张建国中心户"],
+        [EXAMPLE_COMMUNITY, EXAMPLE_COMPOUND_1, "2号楼党小组", ""],
+        [EXAMPLE_COMMUNITY, EXAMPLE_COMPOUND_2, "5号楼党小组", "李秀兰中心户"],
+        [EXAMPLE_COMMUNITY, EXAMPLE_COMPOUND_2, "6号楼党小组", ""],
     ],
     HOUSEHOLDS.name: [
         [
-            "北苑社区",
-            "阳光小区党支部",
+            EXAMPLE_COMMUNITY,
+            EXAMPLE_COMPOUND_1,
             "1号楼党小组",
             "1",
             "101",
@@ -320,8 +426,8 @@ TEMPLATE_EXAMPLES = {
             "张建国中心户",
         ],
         [
-            "北苑社区",
-            "阳光小区党支部",
+            EXAMPLE_COMMUNITY,
+            EXAMPLE_COMPOUND_1,
             "1号楼党小组",
             "1",
             "102",
@@ -335,8 +441,8 @@ TEMPLATE_EXAMPLES = {
             "张建国中心户",
         ],
         [
-            "北苑社区",
-            "阳光小区党支部",
+            EXAMPLE_COMMUNITY,
+            EXAMPLE_COMPOUND_1,
             "1号楼党小组",
             "2",
             "201",
@@ -350,8 +456,8 @@ TEMPLATE_EXAMPLES = {
             "",
         ],
         [
-            "北苑社区",
-            "阳光小区党支部",
+            EXAMPLE_COMMUNITY,
+            EXAMPLE_COMPOUND_1,
             "2号楼党小组",
             "1",
             "301",
@@ -365,8 +471,8 @@ TEMPLATE_EXAMPLES = {
             "",
         ],
         [
-            "北苑社区",
-            "和平小区党支部",
+            EXAMPLE_COMMUNITY,
+            EXAMPLE_COMPOUND_2,
             "5号楼党小组",
             "1",
             "101",
@@ -380,8 +486,8 @@ TEMPLATE_EXAMPLES = {
             "李秀兰中心户",
         ],
         [
-            "北苑社区",
-            "和平小区党支部",
+            EXAMPLE_COMMUNITY,
+            EXAMPLE_COMPOUND_2,
             "6号楼党小组",
             "3",
             "502",
@@ -396,21 +502,28 @@ TEMPLATE_EXAMPLES = {
         ],
     ],
     GRIDS.name: [
-        ["北苑社区", "01", "第一网格", "绿", "", "阳光小区党支部/1号楼党小组、阳光小区党支部/2号楼党小组"],
         [
-            "北苑社区",
+            EXAMPLE_COMMUNITY,
+            "01",
+            "第一网格",
+            "绿",
+            "",
+            f"{EXAMPLE_COMPOUND_1}/1号楼党小组、{EXAMPLE_COMPOUND_1}/2号楼党小组",
+        ],
+        [
+            EXAMPLE_COMMUNITY,
             "02",
             "第二网格",
             "黄",
             "老旧管网，冬季供暖投诉较多",
-            "和平小区党支部/5号楼党小组、和平小区党支部/6号楼党小组",
+            f"{EXAMPLE_COMPOUND_2}/5号楼党小组、{EXAMPLE_COMPOUND_2}/6号楼党小组",
         ],
     ],
     POSTS.name: [
-        ["北苑社区", "01", "A", "专职网格员", ""],
-        ["北苑社区", "01", "B", "楼栋长", ""],
-        ["北苑社区", "02", "A", "专职网格员", ""],
-        ["北苑社区", "02", "C", "网格长", ""],
+        [EXAMPLE_COMMUNITY, "01", "A", "专职网格员", ""],
+        [EXAMPLE_COMMUNITY, "01", "B", "楼栋长", ""],
+        [EXAMPLE_COMMUNITY, "02", "A", "专职网格员", ""],
+        [EXAMPLE_COMMUNITY, "02", "C", "网格长", ""],
     ],
 }
 
@@ -429,6 +542,7 @@ def write_template(path) -> None:
     readme.title = SHEET_README
     for row in _readme_rows():
         readme.append(row)
+    set_text_cells(readme)
     readme["A1"].font = Font(bold=True, size=14)
     table_header = len(README_LINES) + 1
     for cell in readme[table_header]:
@@ -449,6 +563,7 @@ def write_template(path) -> None:
             cell.fill = REQUIRED_FILL if column.required else HEADER_FILL
         for example in TEMPLATE_EXAMPLES[sheet.name]:
             worksheet.append(example)
+        set_text_cells(worksheet)
         for index, column in enumerate(sheet.columns, start=1):
             letter = get_column_letter(index)
             worksheet.column_dimensions[letter].width = column.width

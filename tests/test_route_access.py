@@ -85,6 +85,11 @@ ROUTE_OBJECTS: dict[str, Target] = {
     # Imports
     "imports:job-detail": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),
     "imports:job-progress": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),
+    # Background exports (core.exports): the requester's alone, so the job tried is the admin's own
+    # (finished, with its file); tests/core/test_exports.py has everyone else's 404, the admin's included.
+    "exports:job-detail": Target(lambda w: {"pk": w.export_job.pk}, reader="admin"),
+    "exports:job-progress": Target(lambda w: {"pk": w.export_job.pk}, reader="admin"),
+    "exports:job-download": Target(lambda w: {"pk": w.export_job.pk}, reader="admin"),
     # API
     "api:org-node-detail": Target(lambda w: {"pk": w.building1.pk}, reader="cadre1"),
     "api:org-node-move": Target(lambda w: {"pk": w.building1.pk}),
@@ -186,6 +191,7 @@ def world(org, settings, tmp_path):
         post1=post1,
         cadre1_grant=org.users.cadre1.grants.get(),
         import_job=_import_job_of(org.users.staff),
+        export_job=_export_job_of(org.users.admin),
     )
 
 
@@ -194,6 +200,13 @@ def _import_job_of(user):
 
     workbook = SimpleUploadedFile("台账.xlsx", b"PK\x03\x04" + b"\0" * 64)
     return import_job_create(actor=user, uploaded_file=workbook)
+
+
+def _export_job_of(user):
+    """A finished export of ``user``, written here (the task's body; no broker in this test)."""
+    from core.exports import export_job_create, export_job_run
+
+    return export_job_run(job_id=export_job_create(user=user, kind="grid_workbook").pk)
 
 
 def _secrets(households) -> list[str]:

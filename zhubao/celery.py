@@ -22,6 +22,14 @@ app.conf.beat_schedule = {
         "task": "core.tasks.heartbeat",
         "schedule": crontab(minute="*"),
     },
+    # Every 10 minutes: deletes export files past their 24 hours, fails export jobs a dead
+    # worker left running or nobody picked up (core.exports.export_jobs_sweep). Idempotent:
+    # conditional updates and deletes. Expires before the next run (no pile after a stopped worker).
+    "export-sweep-every-10-minutes": {
+        "task": "core.tasks.export_sweep",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expire_seconds": 10 * 60},
+    },
     # Every 5 minutes: fails the import jobs a dead worker left checking or applying (and puts an
     # interrupted undo back) once they are past the import's hard time limit plus a margin
     # (grid/importing/reaping.py). Idempotent: a reaped job is no longer active. Expires when no

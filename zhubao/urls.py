@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("imports/", include("grid.import_urls")),
+    path("exports/", include("core.export_urls")),
     path("api/", include("zhubao.api_urls")),
     path("", home, name="home"),
     path("", include("grid.urls")),
