@@ -1,24 +1,38 @@
 """Exporting a workbook: the import format, only what the user may see, personal data masked."""
 
+import tempfile
+import zipfile
+
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from accounts.models import Role
+from core.access import Action, can
 from core.models import AuditEvent
-from grid.exporting import TEMPLATE_PATH, workbook_export
+from grid.exporting import (
+    EXAMPLE_COMMUNITY,
+    TEMPLATE_EXAMPLES,
+    TEMPLATE_PATH,
+    cell_text,
+    workbook_export,
+    workbook_write,
+)
 from grid.importing import workbook_import
 from grid.importing.layout import (
     CARE_REASON_MASK,
     DATA_SHEETS,
+    HOUSEHOLDS,
+    POSTS,
     SHEET_GRIDS,
     SHEET_HOUSEHOLDS,
     SHEET_POSTS,
     SHEET_README,
     SHEET_TREE,
 )
-from grid.models import Household, Tag
+from grid.models import Grid, Household, OrgNode, Tag
 from grid.services import grid_post_create, grid_set_buildings, household_update, org_node_deactivate
 from tests.factories import BuildingFactory, HouseholdFactory, UserFactory, grant
 from tests.grid.workbooks import data_snapshot, read_sheets
@@ -265,3 +279,167 @@ def test_the_leaders_export_runs_the_same_number_of_queries_for_more_households(
     for number in range(10):
         HouseholdFactory(building=org.building2, room=f"4{number:02d}", is_care=True, care_reason="独居")
     assert count_queries() == few
+
+
+# --- every text cell is text (defect 11), no character fails an export (defect 12) -----------------
+
+FORMULA_NAME = '=HYPERLINK("http://x.cn","点")'
+
+
+def _cells(path):
+    """Every cell of every sheet, loaded as an editor would (formulas as formulas, not results)."""
+    workbook = load_workbook(path)
+    return [cell for worksheet in workbook.worksheets for row in worksheet.iter_rows() for cell in row]
+
+
+def _export_to(path, user):
+    with workbook_export(user=user) as target:
+        path.write_bytes(target.read())
+    return path
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text_and_imports_back_unchanged(org, tmp_path):
+    # Stored before names were checked (an old row, the admin's raw SQL): the export must not make it live.
+    Household.objects.filter(pk=org.household1.pk).update(head_name=FORMULA_NAME)
+    Grid.objects.filter(pk=org.grid1.pk).update(name="+1格", colour_reason="@SUM(A1)")
+    path = _export_to(tmp_path / "export.xlsx", org.users.staff)
+
+    with zipfile.ZipFile(path) as archive:
+        sheets_xml = b"".join(archive.read(name) for name in archive.namelist() if name.startswith("xl/worksheets/"))
+    assert b"<f>" not in sheets_xml and b"<f " not in sheets_xml, "the workbook holds a formula"
+    cells = _cells(path)
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    formula_cells = [cell for cell in cells if cell.value == FORMULA_NAME]
+    assert len(formula_cells) == 1
+    assert formula_cells[0].data_type == "s" and formula_cells[0].number_format == "@"
+    households = read_sheets(path.read_bytes())[SHEET_HOUSEHOLDS]
+    assert FORMULA_NAME in {row["户主姓名"] for row in households}
+    assert {row["网格名称"] for row in read_sheets(path.read_bytes())[SHEET_GRIDS]} >= {"+1格"}
+
+    before = data_snapshot()
+    outcome = workbook_import(actor=org.users.staff, source=path)
+    assert outcome.ok, outcome.error_dicts()
+    assert data_snapshot() == before
+    assert Household.objects.get(pk=org.household1.pk).head_name == FORMULA_NAME
+
+
+def test_every_text_cell_of_the_export_is_a_text_cell_in_the_text_format(org, tmp_path):
+    path = _export_to(tmp_path / "export.xlsx", org.users.staff)
+    text_cells = [cell for cell in _cells(path) if isinstance(cell.value, str)]
+    assert len(text_cells) > 50
+    assert {cell.data_type for cell in text_cells} == {"s"}
+    assert {cell.number_format for cell in text_cells} == {"@"}
+    # Columns that must stay text when someone types in them later (leading zeros) carry the format too.
+    worksheet = load_workbook(path)[SHEET_HOUSEHOLDS]
+    for index, column in enumerate(HOUSEHOLDS.columns, start=1):
+        if column.text:
+            assert worksheet.column_dimensions[get_column_letter(index)].number_format == "@", column.header
+
+
+def test_a_control_character_in_a_stored_name_never_fails_the_export(org, tmp_path):
+    # Defect 12: one \u000b in a head's name answered 500 (IllegalCharacterError) for the whole community.
+    Household.objects.filter(pk=org.household1.pk).update(head_name="张\u000b建国")
+    Grid.objects.filter(pk=org.grid2.pk).update(colour="yellow", colour_reason="\x1b[31m老旧管网")
+    OrgNode.objects.filter(pk=org.hub1.pk).update(name="张建国\x01中心户")
+    sheets = export_sheets(org.users.staff)
+    households = {row["门牌号"]: row for row in sheets[SHEET_HOUSEHOLDS]}
+    assert households["101"]["户主姓名"] == "张U+000B建国"
+    assert households["201"]["户主姓名"] == org.household2.head_name
+    assert households["101"]["党员中心户"] == "张建国U+0001中心户"
+    assert {row["颜色原因"] for row in sheets[SHEET_GRIDS]} >= {"U+001B[31m老旧管网"}
+    assert ["北苑社区", "阳光小区党支部", "1号楼党小组", "张建国U+0001中心户"] in [
+        list(row.values()) for row in sheets[SHEET_TREE]
+    ]
+
+
+def test_cell_text_writes_each_character_openpyxl_refuses_as_its_code_point():
+    assert cell_text("a\x00b\x08c\x0bd\x0ce\x1ff") == "aU+0000bU+0008cU+000BdU+000CeU+001Ff"
+    assert cell_text("换行\n制表\t回车\r") == "换行\n制表\t回车\r"  # Excel keeps these
+
+
+# --- care reasons: the audit says when they are in full (defect 13) --------------------------------------
+
+
+def test_an_export_with_care_reasons_in_full_is_audited_as_a_personal_data_view_with_the_count(org):
+    _with_care_reasons(org)
+    with workbook_export(user=org.users.staff):
+        pass
+    viewed = AuditEvent.objects.get(action=AuditEvent.Action.PERSONAL_DATA_VIEWED)
+    assert viewed.user == org.users.staff
+    assert viewed.detail == {"fields": ["care_reason"], "count": 2, "via": "export", "kind": "grid_workbook"}
+
+
+def test_an_export_with_every_care_reason_masked_is_no_personal_data_view(org):
+    _with_care_reasons(org)
+    with workbook_export(user=org.users.leader):
+        pass
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED).count() == 1
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.PERSONAL_DATA_VIEWED).exists()
+
+
+def test_the_export_reveals_a_care_reason_exactly_where_the_household_page_may(org):
+    """One rule for both: the export's per-household decision is ``can(user, reveal, household)``."""
+    _with_care_reasons(org)
+    mixed = UserFactory(username="mixedexporter")
+    grant(mixed, Role.BUREAU_LEADER, node=org.community)
+    grant(mixed, Role.COMMUNITY_STAFF, node=org.compound1)
+    rows = {row["门牌号"]: row for row in export_sheets(mixed)[SHEET_HOUSEHOLDS]}
+    for household in (org.household1, org.household2):
+        household.refresh_from_db()
+        revealed = rows[household.room]["关爱原因"] == household.care_reason
+        assert revealed == can(mixed, Action.REVEAL_PERSONAL_DATA, household)
+
+
+# --- progress ---------------------------------------------------------------------------------------
+
+
+class _Progress:
+    def __init__(self):
+        self.phases = []
+        self.advanced = {}
+
+    def phase(self, label, *, step, steps, total=0):
+        self.phases.append((label, step, steps, total))
+        self.advanced[label] = 0
+
+    def advance(self, count=1):
+        self.advanced[self.phases[-1][0]] += count
+
+
+def test_the_writer_reports_one_phase_per_sheet_with_its_rows_then_the_saving(org):
+    progress = _Progress()
+    with tempfile.TemporaryFile() as target:
+        summary = workbook_write(user=org.users.staff, target=target, progress=progress)
+    assert progress.phases == [
+        (SHEET_TREE, 1, 5, 2),
+        (SHEET_HOUSEHOLDS, 2, 5, 2),
+        (SHEET_GRIDS, 3, 5, 2),
+        (SHEET_POSTS, 4, 5, 0),
+        ("saving", 5, 5, 0),
+    ]
+    assert progress.advanced[SHEET_HOUSEHOLDS] == 2
+    assert summary["rows"] == {SHEET_TREE: 2, SHEET_HOUSEHOLDS: 2, SHEET_GRIDS: 2, SHEET_POSTS: 0}
+    assert summary["sheets"] == [SHEET_TREE, SHEET_HOUSEHOLDS, SHEET_GRIDS, SHEET_POSTS]
+    assert "personal_data" not in summary  # no care reasons in this world
+
+
+# --- the template's examples ------------------------------------------------------------------------------
+
+
+def test_the_template_examples_live_in_the_fictional_example_community_with_no_holder():
+    workbook = load_workbook(TEMPLATE_PATH)
+    for sheet in DATA_SHEETS:
+        rows = list(workbook[sheet.name].iter_rows(min_row=2, values_only=True))
+        assert rows and {row[0] for row in rows} == {EXAMPLE_COMMUNITY}, sheet.name
+    holders = [
+        row[POSTS.headers.index("在岗人员用户名")]
+        for row in workbook[SHEET_POSTS].iter_rows(min_row=2, values_only=True)
+    ]
+    assert holders and not any(holders)
+    names = {value for row in TEMPLATE_EXAMPLES[SHEET_TREE] for value in row[1:2]}
+    assert all(name.startswith("示例") for name in names)
+
+
+def test_every_text_cell_of_the_template_is_a_text_cell():
+    text_cells = [cell for cell in _cells(TEMPLATE_PATH) if isinstance(cell.value, str)]
+    assert {cell.data_type for cell in text_cells} == {"s"}
