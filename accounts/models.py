@@ -5,12 +5,31 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.text import validate_no_formula, validate_safe_text
+
 
 class User(AbstractUser):
-    """A person who logs in: bureau staff, community staff, grid workers, department handlers."""
+    """A person who logs in: bureau staff, community staff, grid workers, department handlers.
 
-    full_name = models.CharField(_("full name"), max_length=64, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    ``username`` and ``email`` are Django's, with the text rules of every field people type
+    (core.text): a username is exported beside the grid posts, so it cannot start as a formula.
+    """
+
+    username = models.CharField(
+        _("username"),
+        max_length=150,
+        unique=True,
+        help_text=_(
+            "Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only; it cannot start with @, + or -."
+        ),
+        validators=[AbstractUser.username_validator, validate_safe_text, validate_no_formula],
+        error_messages={"unique": _("A user with that username already exists.")},
+    )
+    email = models.EmailField(_("email address"), blank=True, validators=[validate_safe_text])
+    full_name = models.CharField(
+        _("full name"), max_length=64, blank=True, validators=[validate_safe_text, validate_no_formula]
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_safe_text])
     must_change_password = models.BooleanField(
         _("must change password"),
         default=False,
@@ -36,7 +55,7 @@ class User(AbstractUser):
 class Department(models.Model):
     """A functional department (职能部门) that receives dispatched issues: 城管, 房产, 供暖 …"""
 
-    name = models.CharField(_("name"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=64, unique=True, validators=[validate_safe_text, validate_no_formula])
     code = models.SlugField(_("code"), max_length=32, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from mptt.models import MPTTModel, TreeForeignKey
 
 from core.masking import mask_id_number, mask_phone
+from core.text import validate_no_formula, validate_safe_text
 
 from . import rules
 from .rules import (  # noqa: F401  (the rules' old home: callers import them from here too)
@@ -56,7 +57,7 @@ class OrgNode(MPTTModel):
     that community's rows. Nodes are deactivated, never deleted, while facts point at them.
     """
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_safe_text, validate_no_formula])
     kind = models.CharField(_("kind"), max_length=16, choices=OrgNodeKind.choices)
     parent = TreeForeignKey(
         "self",
@@ -68,8 +69,10 @@ class OrgNode(MPTTModel):
     )
     # The place as people name it, for addresses: the estate of a compound branch (阳光小区),
     # the building of a building group (1号楼). Blank for communities and hubs.
-    place_name = models.CharField(_("place name"), max_length=100, blank=True)
-    code = models.CharField(_("code"), max_length=32, blank=True)
+    place_name = models.CharField(
+        _("place name"), max_length=100, blank=True, validators=[validate_safe_text, validate_no_formula]
+    )
+    code = models.CharField(_("code"), max_length=32, blank=True, validators=[validate_safe_text])
     is_active = models.BooleanField(_("active"), default=True)
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -117,7 +120,7 @@ class Tag(models.Model):
     """A household tag: elderly living alone, disabled, low-income, veteran, left-behind child …"""
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=32, unique=True, validators=[validate_safe_text, validate_no_formula])
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
@@ -201,16 +204,26 @@ class Household(models.Model):
         on_delete=models.PROTECT,
         related_name="hub_households",
     )
-    unit = models.CharField(_("unit"), max_length=rules.MAX_LENGTH["unit"], blank=True)
-    room = models.CharField(_("room"), max_length=rules.MAX_LENGTH["room"])
-    head_name = models.CharField(_("head of household"), max_length=rules.MAX_LENGTH["head_name"])
-    phone = models.CharField(_("phone"), max_length=rules.MAX_LENGTH["phone"], blank=True)
+    unit = models.CharField(_("unit"), max_length=rules.MAX_LENGTH["unit"], blank=True, validators=[validate_safe_text])
+    room = models.CharField(_("room"), max_length=rules.MAX_LENGTH["room"], validators=[validate_safe_text])
+    head_name = models.CharField(
+        _("head of household"),
+        max_length=rules.MAX_LENGTH["head_name"],
+        validators=[validate_safe_text, validate_no_formula],
+    )
+    phone = models.CharField(
+        _("phone"), max_length=rules.MAX_LENGTH["phone"], blank=True, validators=[validate_safe_text]
+    )
     phone_tail = models.CharField(_("last four digits of the phone"), max_length=4, blank=True, editable=False)
-    id_number = models.CharField(_("ID number"), max_length=rules.MAX_LENGTH["id_number"], blank=True)
+    id_number = models.CharField(
+        _("ID number"), max_length=rules.MAX_LENGTH["id_number"], blank=True, validators=[validate_safe_text]
+    )
     resident_count = models.PositiveSmallIntegerField(_("residents"), default=1)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="households")
     is_care = models.BooleanField(_("care household"), default=False)
-    care_reason = models.TextField(_("care reason"), max_length=rules.MAX_LENGTH["care_reason"], blank=True)
+    care_reason = models.TextField(
+        _("care reason"), max_length=rules.MAX_LENGTH["care_reason"], blank=True, validators=[validate_safe_text]
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -317,13 +330,13 @@ class Grid(models.Model):
     """A grid (网格) of buildings inside one community, coloured by risk (三色管理)."""
 
     community = models.ForeignKey(OrgNode, verbose_name=_("community"), on_delete=models.PROTECT, related_name="grids")
-    name = models.CharField(_("name"), max_length=64)
-    code = models.CharField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=64, validators=[validate_safe_text, validate_no_formula])
+    code = models.CharField(_("code"), max_length=32, validators=[validate_safe_text])
     buildings = models.ManyToManyField(
         OrgNode, verbose_name=_("buildings"), through="GridBuilding", related_name="+", blank=True
     )
     colour = models.CharField(_("colour"), max_length=8, choices=GridColour.choices, default=GridColour.GREEN)
-    colour_reason = models.CharField(_("colour reason"), max_length=200, blank=True)
+    colour_reason = models.CharField(_("colour reason"), max_length=200, blank=True, validators=[validate_safe_text])
     colour_set_on = models.DateField(_("colour set on"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -377,7 +390,7 @@ class GridPost(models.Model):
 
     grid = models.ForeignKey(Grid, verbose_name=_("grid"), on_delete=models.CASCADE, related_name="posts")
     post_type = models.CharField(_("post type"), max_length=1, choices=GridPostType.choices)
-    title = models.CharField(_("title"), max_length=32)
+    title = models.CharField(_("title"), max_length=32, validators=[validate_safe_text, validate_no_formula])
     holder = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("holder"),

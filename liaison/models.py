@@ -10,12 +10,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.text import validate_no_formula, validate_safe_text
 from grid.models import OrgNode, OrgNodeKind
+
+# A name people type: no control characters, and not starting as a spreadsheet formula (core.text).
+NAME_VALIDATORS = [validate_safe_text, validate_no_formula]
 
 
 class WorkTeam(models.Model):
-    bureau_name = models.CharField(_("bureau"), max_length=64)
-    name = models.CharField(_("name"), max_length=64)
+    bureau_name = models.CharField(_("bureau"), max_length=64, validators=NAME_VALIDATORS)
+    name = models.CharField(_("name"), max_length=64, validators=NAME_VALIDATORS)
     community = models.ForeignKey(
         OrgNode, verbose_name=_("paired community"), on_delete=models.PROTECT, related_name="work_teams"
     )
@@ -46,7 +50,7 @@ class WorkTeam(models.Model):
 
 class WorkGroup(models.Model):
     team = models.ForeignKey(WorkTeam, verbose_name=_("work team"), on_delete=models.CASCADE, related_name="groups")
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(_("name"), max_length=64, validators=NAME_VALIDATORS)
     compound = models.ForeignKey(
         OrgNode,
         verbose_name=_("paired compound"),
