@@ -18,6 +18,7 @@ from core.access import Action, scope
 from core.admin import ScopedAdminMixin, ServiceErrorsMixin, ZhubaoModelAdmin, adopt
 from core.errors import ErrorCode, ZhubaoError
 from core.masking import mask_phone
+from core.text import SafeTextModelForm
 from grid.models import Grid, OrgNode
 
 from . import forms as identity_forms
@@ -181,6 +182,8 @@ class UserAdmin(ScopedAdminMixin, ServiceErrorsMixin, DjangoUserAdmin):
     search_fields = ("username", "full_name", "email")
     filter_horizontal = ()
     inlines = [ActiveGrantInline, NewGrantInline]
+    form = identity_forms.UserAdminChangeForm
+    add_form = identity_forms.UserAdminCreationForm
     change_password_form = identity_forms.AdminPasswordSetForm  # saved through accounts.services.user_set_password
     actions = ["unlock_logins"]
 
@@ -350,6 +353,7 @@ class RoleGrantAdmin(GrantPlaceChoicesMixin, ZhubaoModelAdmin):
 class DepartmentAdmin(ZhubaoModelAdmin):
     """Departments are reference data: created through the service, renamed or deactivated here."""
 
+    form = SafeTextModelForm
     list_display = ("name", "code", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "code")

@@ -2,15 +2,33 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AdminPasswordChangeForm, AuthenticationForm, PasswordChangeForm
 
+from core.text import SafeTextFormMixin
+
 from . import services
-from .models import Role
+from .models import Role, User
 
 
 class PeopleFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=50)
     role = forms.ChoiceField(required=False, choices=[("", ""), *Role.choices])
+
+
+# --- The admin's forms of a person ---------------------------------------------------------------
+# Django's, refusing control characters and bidi overrides as typed (core.text), before the
+# fields strip them; the model's validators refuse a username or name that starts as a formula.
+
+
+class UserAdminCreationForm(SafeTextFormMixin, auth_forms.AdminUserCreationForm):
+    class Meta(auth_forms.AdminUserCreationForm.Meta):
+        model = User
+
+
+class UserAdminChangeForm(SafeTextFormMixin, auth_forms.UserChangeForm):
+    class Meta(auth_forms.UserChangeForm.Meta):
+        model = User
 
 
 # --- Logging in and passwords ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from core.access import Action
 from core.api import MASKED_INPUT, ScopedPrimaryKeyRelatedField, acts_everywhere
 from core.masking import is_masked, mask_phone
+from core.text import SafeTextSerializerMixin, validate_no_formula
 from grid.models import Grid, OrgNode
 from grid.rules import normalise_phone, phone_is_valid
 
@@ -103,10 +104,14 @@ class RoleGrantCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class UserCreateSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+class UserCreateSerializer(SafeTextSerializerMixin, serializers.Serializer):
+    """A new person; control characters and bidi overrides are refused as sent (core.text)."""
+
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator(), validate_no_formula])
     password = serializers.CharField(write_only=True, style={"input_type": "password"}, trim_whitespace=False)
-    full_name = serializers.CharField(max_length=64, allow_blank=True, required=False, default="")
+    full_name = serializers.CharField(
+        max_length=64, allow_blank=True, required=False, default="", validators=[validate_no_formula]
+    )
     phone = serializers.CharField(max_length=20, allow_blank=True, required=False, default="")
     grant = RoleGrantCreateSerializer(
         required=False,

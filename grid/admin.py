@@ -21,6 +21,7 @@ from mptt.forms import MPTTAdminForm
 from core.access import Action, can, scope
 from core.admin import ReadOnlyModelAdmin, ScopedAdminMixin, ServiceErrorsMixin, ZhubaoModelAdmin, adopt
 from core.errors import ErrorCode, ZhubaoError
+from core.text import SafeTextFormMixin, SafeTextModelForm
 
 from . import rules, services
 from .importing.layout import CARE_REASON_MASK
@@ -73,7 +74,7 @@ class NodeMultipleChoiceField(forms.ModelMultipleChoiceField):
 # --- Org tree ---------------------------------------------------------------------------------
 
 
-class OrgNodeAdminForm(SkipModelCleanOnErrorsMixin, MPTTAdminForm):
+class OrgNodeAdminForm(SafeTextFormMixin, SkipModelCleanOnErrorsMixin, MPTTAdminForm):
     """Name, parent and code; the kind follows from the parent, as in org_node_create."""
 
     confirm_move = forms.BooleanField(
@@ -306,7 +307,7 @@ class OrgNodeMoveAdmin(ReadOnlyModelAdmin):
 # --- Households ------------------------------------------------------------------------------
 
 
-class HouseholdAdminForm(SkipModelCleanOnErrorsMixin, forms.ModelForm):
+class HouseholdAdminForm(SafeTextFormMixin, SkipModelCleanOnErrorsMixin, forms.ModelForm):
     """The household rules (grid.rules, grid.models.hub_error through the model's clean), as on
     the portal form: each text field normalised and checked in ``clean_<field>``."""
 
@@ -495,6 +496,7 @@ class TagAdmin(ZhubaoModelAdmin):
     """Tags are reference data, edited here directly (no personal data)."""
 
     scoped = False
+    form = SafeTextModelForm
     list_display = ("name", "code", "sort_order")
     list_editable = ("sort_order",)
 
@@ -502,7 +504,7 @@ class TagAdmin(ZhubaoModelAdmin):
 # --- Grids -----------------------------------------------------------------------------------
 
 
-class GridAdminForm(forms.ModelForm):
+class GridAdminForm(SafeTextFormMixin, forms.ModelForm):
     buildings = NodeMultipleChoiceField(
         label=_("buildings"), queryset=OrgNode.objects.none(), required=False, widget=forms.SelectMultiple
     )
@@ -521,7 +523,7 @@ class GridAdminForm(forms.ModelForm):
             )
 
 
-class GridPostInlineForm(forms.ModelForm):
+class GridPostInlineForm(SafeTextFormMixin, forms.ModelForm):
     class Meta:
         model = GridPost
         fields = ["post_type", "title", "holder"]

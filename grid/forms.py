@@ -1,7 +1,9 @@
 """Forms of the portal pages. They parse input only; services validate and write.
 
 Choice fields get their querysets from the view (already scoped by core.access), so a
-form never reaches data on its own.
+form never reaches data on its own. Every form that stores text refuses control characters and
+bidi overrides as typed (``SafeTextFormMixin``, before a field strips or normalises them), and a
+name that starts as a spreadsheet formula (``validate_no_formula``).
 """
 
 from django import forms
@@ -9,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.api import ID_MAX, ID_MIN
 from core.errors import ZhubaoError
+from core.text import SafeTextFormMixin, validate_no_formula
 
 from . import rules
 from .models import HOUSEHOLD_FIELDS, PLACE_KINDS, GridColour, GridPostType, OrgNodeKind, hub_error
@@ -97,12 +100,13 @@ class PersonChoiceField(forms.ModelChoiceField):
 # --- tree -----------------------------------------------------------------------------------
 
 
-class OrgNodeNameForm(BootstrapMixin, forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+class OrgNodeNameForm(SafeTextFormMixin, BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, validators=[validate_no_formula])
     place_name = forms.CharField(
         label=_("Place name"),
         max_length=100,
         required=False,
+        validators=[validate_no_formula],
         help_text=_(
             "For a compound branch the estate (阳光小区), for a building group the building (1号楼), as addresses "
             "name them. Left empty, it is the name without 党支部, 党小组 or 党总支."
@@ -147,7 +151,7 @@ class RuleTextField(forms.CharField):
         return rules.normalise_household_field(self.rule, super().to_python(value))
 
 
-class HouseholdForm(BootstrapMixin, forms.Form):
+class HouseholdForm(SafeTextFormMixin, BootstrapMixin, forms.Form):
     """Every check of one household in one round: each field's rule in ``clean_<field>``, the hub
     and care-reason rules in ``clean()`` (the functions the model and services use), so a
     submit shows all errors at once. Only what needs the database (a duplicate address, a
@@ -156,7 +160,7 @@ class HouseholdForm(BootstrapMixin, forms.Form):
     building = NodeChoiceField(label=_("Building"), queryset=None)
     unit = RuleTextField(label=_("Unit"), rule="unit")
     room = RuleTextField(label=_("Room"), rule="room")
-    head_name = RuleTextField(label=_("Head of household"), rule="head_name")
+    head_name = RuleTextField(label=_("Head of household"), rule="head_name", validators=[validate_no_formula])
     phone = RuleTextField(label=_("Phone"), rule="phone", attrs={"inputmode": "tel", "autocomplete": "off"})
     id_number = RuleTextField(label=_("ID number"), rule="id_number", attrs={"autocomplete": "off"})
     resident_count = forms.IntegerField(label=_("Residents"), min_value=1, max_value=99, initial=1)
@@ -245,7 +249,7 @@ class GridFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=50)
 
 
-class GridColourForm(BootstrapMixin, forms.Form):
+class GridColourForm(SafeTextFormMixin, BootstrapMixin, forms.Form):
     colour = forms.ChoiceField(label=_("Colour"), choices=GridColour.choices, widget=forms.RadioSelect)
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
     set_on = forms.DateField(
@@ -269,9 +273,9 @@ class GridBuildingsForm(BootstrapMixin, forms.Form):
         self.fields["buildings"].queryset = choices
 
 
-class GridPostForm(BootstrapMixin, forms.Form):
+class GridPostForm(SafeTextFormMixin, BootstrapMixin, forms.Form):
     post_type = forms.ChoiceField(label=_("Post type"), choices=GridPostType.choices)
-    title = forms.CharField(label=_("Title"), max_length=32)
+    title = forms.CharField(label=_("Title"), max_length=32, validators=[validate_no_formula])
     holder = PersonChoiceField(label=_("Holder"), queryset=None, required=False, empty_label=_("Vacant"))
 
     def __init__(self, *args, people, **kwargs):

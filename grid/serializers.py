@@ -3,7 +3,9 @@
 Read serializers only read what the viewset's queryset already joined, prefetched or
 annotated (no queries of their own). Write serializers only check the shape of a payload
 and look related objects up through ``core.access.scope()``; the viewsets hand the
-validated data to grid.services, never to ``serializer.save()``.
+validated data to grid.services, never to ``serializer.save()``. Write serializers refuse
+control characters and bidi overrides as sent (``SafeTextSerializerMixin``, before a field trims
+or normalises them) and a name that starts as a spreadsheet formula (``validate_no_formula``).
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,7 @@ from rest_framework import serializers
 from core.access import Action
 from core.api import MASKED_INPUT, CodeRelatedField, ScopedPrimaryKeyRelatedField, acts_everywhere
 from core.masking import is_masked, mask_phone
+from core.text import SafeTextSerializerMixin, validate_no_formula
 
 from . import rules
 from .models import Grid, GridColour, GridPost, Household, OrgNode, OrgNodeKind, Tag, hub_error
@@ -58,10 +61,15 @@ _PLACE_NAME_HELP = _(
 )
 
 
-class OrgNodeCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+class OrgNodeCreateSerializer(SafeTextSerializerMixin, serializers.Serializer):
+    name = serializers.CharField(max_length=100, validators=[validate_no_formula])
     place_name = serializers.CharField(
-        max_length=100, allow_blank=True, required=False, default="", help_text=_PLACE_NAME_HELP
+        max_length=100,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text=_PLACE_NAME_HELP,
+        validators=[validate_no_formula],
     )
     code = serializers.CharField(max_length=32, allow_blank=True, required=False, default="")
     parent = ScopedPrimaryKeyRelatedField(
@@ -79,13 +87,19 @@ class OrgNodeCreateSerializer(serializers.Serializer):
         return parent
 
 
-class OrgNodeRenameSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    place_name = serializers.CharField(max_length=100, allow_blank=True, required=False, help_text=_PLACE_NAME_HELP)
+class OrgNodeRenameSerializer(SafeTextSerializerMixin, serializers.Serializer):
+    name = serializers.CharField(max_length=100, validators=[validate_no_formula])
+    place_name = serializers.CharField(
+        max_length=100,
+        allow_blank=True,
+        required=False,
+        help_text=_PLACE_NAME_HELP,
+        validators=[validate_no_formula],
+    )
     code = serializers.CharField(max_length=32, allow_blank=True, required=False)
 
 
-class OrgNodeMoveSerializer(serializers.Serializer):
+class OrgNodeMoveSerializer(SafeTextSerializerMixin, serializers.Serializer):
     parent = ScopedPrimaryKeyRelatedField(access_action=Action.MANAGE_TREE, queryset=OrgNode.objects.all())
     dry_run = serializers.BooleanField(
         required=False, default=False, help_text=_("Only answer what the move would do; nothing changes.")
@@ -191,7 +205,7 @@ class RuleCharField(serializers.CharField):
         return rules.clean_household_field(self.rule, super().to_internal_value(data))
 
 
-class HouseholdWriteSerializer(serializers.Serializer):
+class HouseholdWriteSerializer(SafeTextSerializerMixin, serializers.Serializer):
     """Create (all required fields) or PATCH (only the fields sent) a household.
 
     Its fields are ``HOUSEHOLD_FIELDS`` and ``tags`` (a test holds them to that list).
@@ -208,7 +222,7 @@ class HouseholdWriteSerializer(serializers.Serializer):
     )
     unit = RuleCharField(rule="unit")
     room = RuleCharField(rule="room")
-    head_name = RuleCharField(rule="head_name")
+    head_name = RuleCharField(rule="head_name", validators=[validate_no_formula])
     phone = RuleCharField(rule="phone")
     id_number = RuleCharField(rule="id_number")
     resident_count = serializers.IntegerField(min_value=1, max_value=99, required=False)
@@ -293,13 +307,13 @@ class GridSerializer(serializers.ModelSerializer):
         return self.context["building_ids"][grid.pk]
 
 
-class GridWriteSerializer(serializers.Serializer):
+class GridWriteSerializer(SafeTextSerializerMixin, serializers.Serializer):
     """Create a grid, or PATCH its name, code, active flag and buildings."""
 
     community = ScopedPrimaryKeyRelatedField(
         access_action=Action.MANAGE_GRID, queryset=OrgNode.objects.filter(kind=OrgNodeKind.COMMUNITY)
     )
-    name = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=64, validators=[validate_no_formula])
     code = serializers.CharField(max_length=32)
     is_active = serializers.BooleanField(required=False)
     buildings = ScopedPrimaryKeyRelatedField(
@@ -315,7 +329,7 @@ class GridWriteSerializer(serializers.Serializer):
         return community
 
 
-class GridColourSerializer(serializers.Serializer):
+class GridColourSerializer(SafeTextSerializerMixin, serializers.Serializer):
     colour = serializers.ChoiceField(choices=GridColour.choices)
     reason = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
     set_on = serializers.DateField(required=False, allow_null=True, default=None)

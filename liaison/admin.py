@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from core.access import Action, scope
 from core.admin import ReadOnlyModelAdmin, ScopedAdminMixin, ZhubaoModelAdmin, adopt
+from core.text import SafeTextModelForm
 from grid.models import OrgNode, OrgNodeKind
 
 from . import services
@@ -40,6 +41,7 @@ def _people(request):
 @admin.register(WorkTeam)
 class WorkTeamAdmin(CreateOnlyMixin, ZhubaoModelAdmin):
     scope_action = Action.VIEW_PEOPLE
+    form = SafeTextModelForm
     create_fields = ("bureau_name", "name", "community", "leader")
     list_display = ("name", "bureau_name", "community", "leader")
     list_select_related = ("community", "leader")
@@ -106,6 +108,7 @@ class MembershipInline(ScopedAdminMixin, admin.TabularInline):
 @admin.register(WorkGroup)
 class WorkGroupAdmin(CreateOnlyMixin, ZhubaoModelAdmin):
     scope_action = Action.VIEW_PEOPLE
+    form = SafeTextModelForm
     create_fields = ("team", "name", "compound", "leader")
     list_display = ("name", "team", "compound", "leader")
     list_select_related = ("team", "compound", "leader")

@@ -19,7 +19,7 @@ from core.access import Action, is_global
 from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.models import AuditEvent
 from core.services import audit_record
-from core.text import normalise_text
+from core.text import normalise_text, refuse_unsafe_text
 from grid.rules import normalise_phone, phone_is_valid
 
 from ..access import may_manage_user
@@ -43,7 +43,11 @@ def _set_by_someone_else(actor, user: User) -> bool:
 def user_create(
     *, actor, username: str, password: str | None, full_name: str = "", phone: str = "", check_password=True
 ) -> User:
-    """A new person. With a password from someone other than the system, they change it at first login."""
+    """A new person. With a password from someone other than the system, they change it at first login.
+
+    Control characters or bidi overrides in the name or phone are refused as handed in (normalising
+    would drop them silently); the rest of the text rules are the model's (``full_clean``)."""
+    refuse_unsafe_text(username=username, full_name=full_name, phone=phone)
     user = User(username=username.strip(), full_name=normalise_text(full_name), phone=normalise_phone(phone))
     if user.phone and not phone_is_valid(user.phone):
         message = _("Enter an 11-digit mobile number or a landline such as 0471-1234567.")
@@ -163,6 +167,7 @@ def user_unlock(*, actor, user: User, request=None) -> int:
 
 @transaction.atomic
 def department_create(*, actor, name: str, code: str) -> Department:
+    refuse_unsafe_text(name=name, code=code)  # before strip() drops a trailing U+000B
     department = Department(name=name.strip(), code=code.strip())
     full_clean_or_raise(department)
     department.save()

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
+from core.text import refuse_unsafe_text
 
 from ..models import (
     Grid,
@@ -36,6 +37,7 @@ def _check_buildings_in_community(community: OrgNode, buildings: Iterable[OrgNod
 
 @transaction.atomic
 def grid_create(*, actor, community: OrgNode, name: str, code: str, buildings: Iterable[OrgNode] = (), **data) -> Grid:
+    refuse_unsafe_text(name=name, code=code, **data)  # before strip() drops a trailing U+000B
     grid = Grid(community=community, name=name.strip(), code=code.strip(), **data)
     if grid.colour != GridColour.GREEN and not grid.colour_set_on:
         grid.colour_set_on = timezone.localdate()
@@ -49,9 +51,11 @@ def grid_create(*, actor, community: OrgNode, name: str, code: str, buildings: I
 def grid_update(*, actor, grid: Grid, buildings: Iterable[OrgNode] | None = None, **data) -> Grid:
     """Change a grid's name, code or active flag and, when ``buildings`` is given, make them its buildings."""
     allowed = {"name", "code", "is_active"}
-    for name, value in data.items():
+    for name in data:
         if name not in allowed:
             raise TypeError(f"grid_update() got an unexpected field {name!r}")
+    refuse_unsafe_text(**data)  # before strip() drops a trailing U+000B
+    for name, value in data.items():
         setattr(grid, name, value.strip() if isinstance(value, str) else value)
     full_clean_or_raise(grid)
     grid.save()
@@ -63,6 +67,7 @@ def grid_update(*, actor, grid: Grid, buildings: Iterable[OrgNode] | None = None
 @transaction.atomic
 def grid_set_colour(*, actor, grid: Grid, colour: str, reason: str = "", set_on=None) -> Grid:
     """Colour a grid red/yellow/green (三色管理) with the reason and the date it was set."""
+    refuse_unsafe_text(reason=reason)
     grid.colour = colour
     grid.colour_reason = reason.strip()
     grid.colour_set_on = set_on or timezone.localdate()
@@ -85,6 +90,7 @@ def grid_set_buildings(*, actor, grid: Grid, buildings: Iterable[OrgNode]) -> Gr
 
 @transaction.atomic
 def grid_post_create(*, actor, grid: Grid, post_type: str, title: str, holder=None) -> GridPost:
+    refuse_unsafe_text(title=title)  # before strip() drops a trailing U+000B
     post = GridPost(grid=grid, post_type=post_type, title=title.strip())
     full_clean_or_raise(post)
     post.save()

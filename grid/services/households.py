@@ -9,6 +9,7 @@ from core.access import Action, can
 from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.models import AuditEvent
 from core.services import audit_record
+from core.text import refuse_unsafe_text
 
 from .. import rules
 from ..models import (
@@ -105,10 +106,15 @@ def _check_duplicate_address(household: Household) -> None:
 
 
 def _set_fields(household: Household, data: dict, service: str) -> None:
-    """Set the entered fields, each normalised by its rule (grid.rules), as every face does."""
-    for name, value in data.items():
+    """Set the entered fields, each normalised by its rule (grid.rules), as every face does.
+
+    Text holding control characters or bidi overrides is refused as handed in: normalising
+    would drop them silently (core.text)."""
+    for name in data:
         if name not in HOUSEHOLD_FIELDS:
             raise TypeError(f"{service}() got an unexpected field {name!r}")
+    refuse_unsafe_text(**{name: value for name, value in data.items() if isinstance(value, str)})
+    for name, value in data.items():
         setattr(household, name, rules.normalise_household_field(name, value))
 
 

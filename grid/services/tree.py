@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.models import AuditEvent
 from core.services import audit_record
+from core.text import refuse_unsafe_text
 
 from ..models import (
     CHILD_KIND,
@@ -71,6 +72,7 @@ def org_node_create(
     A compound branch or building group without a ``place_name`` is named after its place
     (阳光小区党支部 → 阳光小区), which addresses use.
     """
+    refuse_unsafe_text(name=name, code=code, place_name=place_name)  # before strip() drops a trailing U+000B
     if parent is not None:
         org_tree_lock(tree_id=parent.tree_id)
         parent.refresh_from_db()
@@ -99,6 +101,7 @@ def org_node_create(
 def org_node_rename(
     *, actor, node: OrgNode, name: str, code: str | None = None, place_name: str | None = None
 ) -> OrgNode:
+    refuse_unsafe_text(name=name, code=code, place_name=place_name)  # before strip() drops a trailing U+000B
     org_tree_lock(tree_id=node.tree_id)
     old_name = node.name
     node.name = name.strip()
