@@ -206,3 +206,22 @@ __all__ = [
     "tree_row",
     "write_workbook",
 ]
+
+
+def write_ledger(path, sheets: dict[str, list[list]], *, merged=None, states=None):
+    """A workbook of sheets holding exactly the rows given (titles, headers and all), in order.
+
+    ``merged``: {sheet: ["A2:A5", …]} ranges to merge (openpyxl keeps the top-left value);
+    ``states``: {sheet: "hidden" | "veryHidden"}. Sheet names are written as given, spaces too.
+    """
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        worksheet = workbook.create_sheet(name)
+        for row in rows:
+            worksheet.append(row)
+        for cells in (merged or {}).get(name, ()):
+            worksheet.merge_cells(cells)
+        worksheet.sheet_state = (states or {}).get(name, "visible")
+    workbook.save(path)
+    return path
