@@ -71,6 +71,9 @@ GIVE_UP_WAITING_AFTER = EXPORT_KEEP
 HISTORY_KEEP = timedelta(days=30)
 # A job still waiting after this long probably has no worker: the page says so.
 STALLED_AFTER = timedelta(minutes=1)
+# Starting the same export again within this long of a job still waiting gives that job (a double
+# click, a user coming back), not a second one; later, a new job (the first may never be picked up).
+REUSE_WAITING_FOR = timedelta(minutes=10)
 PROGRESS_TIMEOUT = int(EXPORT_KEEP.total_seconds())
 # After a cache error, progress is not written again for this long (a page reads "no progress yet").
 CACHE_BACKOFF_SECONDS = 30.0
@@ -271,8 +274,9 @@ def export_progress(job: ExportJob) -> dict | None:
 def export_job_create(*, user, kind: str, params: dict | None = None) -> ExportJob:
     """Start an export for ``user``: a pending job, its task enqueued once this transaction commits.
 
-    The same export still waiting or running for the same user is returned instead of a second
-    one (a double click, or a user who came back to the page). If the broker refuses the task,
+    The same export of the same user still running, or waiting since less than
+    ``REUSE_WAITING_FOR``, is returned instead of a second one (a double click, or a user who came
+    back to the page). If the broker refuses the task,
     the job is failed with ``queue_unavailable`` (the page asks to try again later).
     """
     try:
@@ -282,12 +286,13 @@ def export_job_create(*, user, kind: str, params: dict | None = None) -> ExportJ
     if not has_action(user, entry.action):
         raise ZhubaoError(ErrorCode.PERMISSION_DENIED, _("You may not make this export."), status_code=403)
     params = params or {}
+    now = timezone.now()
     with transaction.atomic():
         unfinished = (
             scope(ExportJob.objects.filter(created_by_id=user.pk, kind=kind), user, entry.action)
             .filter(
-                Q(status=ExportJob.Status.PENDING)
-                | Q(status=ExportJob.Status.RUNNING, started_at__gte=timezone.now() - STUCK_AFTER)
+                Q(status=ExportJob.Status.PENDING, created_at__gte=now - REUSE_WAITING_FOR)
+                | Q(status=ExportJob.Status.RUNNING, started_at__gte=now - STUCK_AFTER)
             )
             .order_by("-created_at")
         )

@@ -114,6 +114,15 @@ def test_a_second_start_while_the_first_is_unfinished_returns_the_same_job(
     assert third.pk != first.pk
 
 
+def test_a_job_waiting_for_ten_minutes_is_not_given_again_but_a_new_one_is_started(
+    org, enqueued, django_capture_on_commit_callbacks
+):
+    first = _start(org.users.staff, django_capture_on_commit_callbacks)
+    ExportJob.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    second = _start(org.users.staff, django_capture_on_commit_callbacks)
+    assert second.pk != first.pk and enqueued == [first.pk, second.pk]
+
+
 def test_a_user_without_the_export_action_cannot_start_one(org, enqueued, login):
     with pytest.raises(ZhubaoError) as error:
         export_job_create(user=org.users.cadre1, kind=KIND)
