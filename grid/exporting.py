@@ -40,6 +40,7 @@ from .importing.layout import (
     CARE_REASON_MASK,
     COLOUR_NAMES,
     DATA_SHEETS,
+    EXAMPLE_COMMUNITY,
     GRIDS,
     HOUSEHOLDS,
     NO,
@@ -59,8 +60,6 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="B3261E")  # the portal's red
 REQUIRED_FILL = PatternFill("solid", fgColor="7F1D1D")
 TEXT_FORMAT = "@"
-# The template's fictional community, whose rows the import skips (layout.EXAMPLE_COMMUNITY once it is there).
-EXAMPLE_COMMUNITY = "示例社区"
 
 
 # --- text cells -----------------------------------------------------------------------------------
@@ -325,7 +324,10 @@ def _readme_rows() -> list[list[str]]:
     for sheet in DATA_SHEETS:
         rows.append([sheet.name, "", sheet.note])
         for column in sheet.columns:
-            rows.append(["", column.header + ("（必填列）" if column.required else ""), column.note])
+            note = column.note
+            if column.synonyms:  # the other headers the import reads as this column
+                note += "（表头也可写作：" + "、".join(column.synonyms) + "）"
+            rows.append(["", column.header + ("（必填列）" if column.required else ""), note])
     return rows
 
 

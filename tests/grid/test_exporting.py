@@ -13,7 +13,6 @@ from accounts.models import Role
 from core.access import Action, can
 from core.models import AuditEvent
 from grid.exporting import (
-    EXAMPLE_COMMUNITY,
     TEMPLATE_EXAMPLES,
     TEMPLATE_PATH,
     cell_text,
@@ -24,6 +23,7 @@ from grid.importing import workbook_import
 from grid.importing.layout import (
     CARE_REASON_MASK,
     DATA_SHEETS,
+    EXAMPLE_COMMUNITY,
     HOUSEHOLDS,
     POSTS,
     SHEET_GRIDS,
@@ -443,3 +443,10 @@ def test_the_template_examples_live_in_the_fictional_example_community_with_no_h
 def test_every_text_cell_of_the_template_is_a_text_cell():
     text_cells = [cell for cell in _cells(TEMPLATE_PATH) if isinstance(cell.value, str)]
     assert {cell.data_type for cell in text_cells} == {"s"}
+
+
+def test_importing_the_template_unchanged_changes_nothing(org):
+    before = data_snapshot()
+    workbook_import(actor=org.users.admin, source=TEMPLATE_PATH)
+    assert data_snapshot() == before
+    assert not OrgNode.objects.filter(name=EXAMPLE_COMMUNITY).exists()
