@@ -10,7 +10,19 @@ from django.http import Http404
 
 from accounts.models import Department, Role, RoleGrant, User
 from core.access import Action, get_in_scope_or_404, scope
-from grid.models import Grid, GridBuilding, GridColour, GridPost, Household, OrgNode, OrgNodeKind, id_number_is_valid
+from grid.access import import_job_refusal
+from grid.models import (
+    Grid,
+    GridBuilding,
+    GridColour,
+    GridPost,
+    Household,
+    ImportChange,
+    ImportJob,
+    OrgNode,
+    OrgNodeKind,
+    id_number_is_valid,
+)
 from liaison.models import WorkGroup, WorkGroupMembership, WorkTeam
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +40,12 @@ def counts():
         WorkTeam, WorkGroup, WorkGroupMembership,
     ]  # fmt: skip
     return {model.__name__: model.objects.count() for model in models}
+
+
+def seeded_households():
+    """The households seed_demo writes itself (not those its demo import job wrote)."""
+    imported = ImportChange.objects.filter(kind=ImportChange.Kind.HOUSEHOLD, operation=ImportChange.Operation.CREATED)
+    return Household.objects.exclude(pk__in=imported.values("object_id"))
 
 
 def active_grants(username):
@@ -116,7 +134,7 @@ def test_the_tree_has_six_compounds_forty_buildings_and_some_hubs(seeded):
 
 
 def test_households_are_believable_and_stamped_with_their_compound_and_community(seeded):
-    households = list(Household.objects.select_related("building"))
+    households = list(seeded_households().select_related("building"))
     assert len(households) == 200
     assert all(re.fullmatch(r"1\d{10}", h.phone) for h in households)
     assert all(id_number_is_valid(h.id_number) for h in households)
@@ -177,5 +195,27 @@ def test_a_password_is_required(seeded, monkeypatch):
 
 def test_a_full_size_run_fills_the_community_up_to_two_thousand_households_about_five_percent_in_care(seeded):
     seed(households=2000)  # on top of the 200 of the module: the same addresses come first
-    assert Household.objects.count() == 2000
-    assert 90 <= Household.objects.filter(is_care=True).count() <= 115
+    assert seeded_households().count() == 2000
+    assert 90 <= seeded_households().filter(is_care=True).count() <= 115
+
+
+def test_staff_has_three_import_jobs_written_waiting_and_refused(seeded):
+    """The README's walk: one written and undoable, one checked and waiting, one refused."""
+    staff = User.objects.get(username="staff")
+    jobs = {job.original_name: job for job in ImportJob.objects.filter(created_by=staff)}
+    written, waiting, refused = (
+        jobs["阳光小区补录台账.xlsx"],
+        jobs["和平小区台账（待确认）.xlsx"],
+        jobs["建设小区台账（有错误）.xlsx"],
+    )
+    assert written.status == ImportJob.Status.SUCCEEDED and import_job_refusal(staff, written, "undo") is None
+    created = written.changes.filter(kind=ImportChange.Kind.HOUSEHOLD, operation=ImportChange.Operation.CREATED)
+    assert created.count() == 8 and written.changes.filter(operation=ImportChange.Operation.UPDATED).count() == 1
+    assert {h.unit for h in Household.objects.filter(pk__in=created.values("object_id"))} == {"9"}
+    assert waiting.status == ImportJob.Status.READY, waiting.errors
+    assert Household.objects.filter(head_name="谢春生").count() == 0  # checked, not written
+    preview = waiting.preview
+    assert preview["posts_taken"]["total"] == 1 and preview["grid_buildings"]["total"] == 1
+    assert preview["cleared"]["total"] == 1
+    assert refused.status == ImportJob.Status.FAILED
+    assert {error["code"] for error in refused.errors} == {"phone_invalid", "date_cell", "id_number_as_number"}

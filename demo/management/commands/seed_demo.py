@@ -11,7 +11,9 @@ green with one red and two yellow, four departments, and the 筑堡工作队 of 
 The tree, people, grants, teams and grids are written through the services; the
 households are validated like household_create does and written with bulk_create
 (stamped with their community, compound and building), which keeps a full run at a
-few seconds. Deterministic (a seeded random generator) and idempotent: a second run
+few seconds. Three import jobs of the staff login follow (demo/imports.py): one written and
+undoable, one checked and waiting for confirmation, one refused with its errors.
+Deterministic (a seeded random generator) and idempotent: a second run
 finds every node, user, grant, grid, post and household by its natural key, creates
 nothing twice and only sets the passwords again.
 """
@@ -28,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import Department, Role, User
 from accounts.services import department_create, role_grant_add, user_create
+from demo.imports import seed_imports
 from grid.models import Grid, GridColour, GridPost, GridPostType, Household, OrgNode, Tag, id_number_check_character
 from grid.rules import phone_tail
 from grid.services import grid_create, grid_post_create, grid_set_colour, org_node_create
@@ -136,8 +139,14 @@ class Command(BaseCommand):
             User.objects.filter(username__in=self.demo_usernames).update(
                 password=make_password(password), must_change_password=False, password_changed_at=timezone.now()
             )
+        # Import jobs of the staff login: written (undoable), waiting for confirmation, refused.
+        imports = seed_imports(User.objects.get(username="staff"))
         elapsed = time.monotonic() - started
         self._print_summary(logins, created_households, elapsed)
+        if imports:
+            self.stdout.write(
+                "Import jobs of staff: " + "; ".join(f"{job.original_name} ({job.status})" for job in imports)
+            )
 
     # --- the world ---------------------------------------------------------------------------
 
