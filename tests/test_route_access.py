@@ -85,6 +85,8 @@ ROUTE_OBJECTS: dict[str, Target] = {
     # Imports
     "imports:job-detail": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),
     "imports:job-progress": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),
+    "imports:job-confirm": Target(lambda w: {"pk": w.import_job.pk}),  # POST only; the uploader's alone
+    "imports:job-undo": Target(lambda w: {"pk": w.import_job.pk}),  # POST only; the uploader's alone
     # Background exports (core.exports): the requester's alone, so the job tried is the admin's own
     # (finished, with its file); tests/core/test_exports.py has everyone else's 404, the admin's included.
     "exports:job-detail": Target(lambda w: {"pk": w.export_job.pk}, reader="admin"),
