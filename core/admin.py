@@ -19,6 +19,7 @@ from core.admin_site import may_use_admin
 from core.errors import ZhubaoError
 
 from .models import AuditEvent, Heartbeat
+from .text import SafeTextModelForm
 
 
 def global_only(queryset, user, action: str = Action.MANAGE_TREE):
@@ -86,7 +87,8 @@ class ServiceErrorsMixin:
 
 
 class ZhubaoModelAdmin(ScopedAdminMixin, ServiceErrorsMixin, admin.ModelAdmin):
-    pass
+    # Text is checked as typed (core.text): an admin with a form of its own keeps the mixin in it.
+    form = SafeTextModelForm
 
 
 class ReadOnlyModelAdmin(ZhubaoModelAdmin):
