@@ -11,7 +11,7 @@ from django.utils.translation import gettext, gettext_noop
 
 READER_PROBLEMS = {
     "duplicate_sheet": gettext_noop(
-        "The workbook has several visible sheets named %(sheet)s: %(sheets)s. Keep one of them, and delete or "
+        "The workbook has several visible sheets named %(name)s: %(sheets)s. Keep one of them, and delete or "
         "rename the others (hidden sheets are not read)."
     ),
     "too_many_rows": gettext_noop(

@@ -138,7 +138,9 @@ def _choose_sheets(workbook, result: ParsedWorkbook, problems: ProblemList) -> l
     for sheet, names in chosen.values():
         if len(names) > 1:
             duplicated = True
-            problems.add("duplicate_sheet", sheet=sheet.name, sheets="、".join(f"“{name}”" for name in names))
+            problems.add(
+                "duplicate_sheet", sheet=sheet.name, name=sheet.name, sheets="、".join(f"“{name}”" for name in names)
+            )
     if duplicated:
         return None
     return [(sheet, names[0]) for sheet, names in chosen.values()]

@@ -98,7 +98,9 @@ def test_two_visible_sheets_meaning_the_same_sheet_are_an_error_and_nothing_is_w
     outcome = workbook_import(actor=org.users.staff, source=path)
     assert not outcome.ok
     assert codes(outcome.problems) == {(SHEET_HOUSEHOLDS, None, "duplicate_sheet")}
-    assert outcome.problems[0].params == {"sheets": f"“{SHEET_HOUSEHOLDS}”、“{second}”"}
+    assert outcome.problems[0].params == {"name": SHEET_HOUSEHOLDS, "sheets": f"“{SHEET_HOUSEHOLDS}”、“{second}”"}
+    with translation.override("zh-hans"):
+        assert outcome.problems[0].message().startswith("工作簿中有几张可见的表都名为 居民户：“居民户”、“")
     assert row_counts() == before
 
 
@@ -239,6 +241,8 @@ def test_two_headers_for_one_column_are_an_error(tmp_path):
     parsed, problems = read(write_ledger(tmp_path / "two.xlsx", {SHEET_HOUSEHOLDS: [header, household()]}))
     assert codes(problems) == {(SHEET_HOUSEHOLDS, 1, "synonym_columns")}
     assert problems[0].params == {"columns": "“手机号”、“联系电话”", "name": "联系电话"}
+    with translation.override("zh-hans"):
+        assert problems[0].message().startswith("“手机号”、“联系电话” 这几列指的都是“联系电话”列")
     header = [*HEADERS, "联系电话"]
     parsed, problems = read(write_ledger(tmp_path / "same.xlsx", {SHEET_HOUSEHOLDS: [header, household()]}))
     assert codes(problems) == {(SHEET_HOUSEHOLDS, 1, "duplicate_column")}
@@ -592,6 +596,8 @@ def test_a_million_empty_formatted_rows_stop_the_reading_with_a_clear_problem(or
     outcome = workbook_import(actor=org.users.staff, source=path)
     assert not outcome.ok
     assert [(problem.sheet, problem.code) for problem in outcome.problems] == [(SHEET_HOUSEHOLDS, "sheet_too_large")]
+    with translation.override("zh-hans"):
+        assert outcome.problems[0].message().startswith("这张表超过 150000 行或 4000000 个单元格")
     assert row_counts() == before
 
 
@@ -626,6 +632,8 @@ def test_more_data_rows_than_the_limit_are_refused(org, tmp_path, monkeypatch):
         (SHEET_HOUSEHOLDS, 7, "too_many_rows")
     ]
     assert outcome.problems[0].params == {"max": 5}
+    with translation.override("zh-hans"):
+        assert outcome.problems[0].message().startswith("工作簿的数据行超过 5 行")
     assert row_counts() == before
 
 
