@@ -203,6 +203,8 @@ def _run(*, actor, source, progress, dry_run: bool, expected: str | None = None,
         if problems:
             raise _Invalid
         with transaction.atomic():
+            if job is not None:  # held until the end: the reaper skips a job a live worker holds
+                list(ImportJob.objects.select_for_update().filter(pk=job.pk).values_list("pk"))
             _lock_trees(parsed)
             plan = validate_workbook(parsed, actor=actor, problems=problems, progress=progress)
             if problems:
@@ -244,9 +246,9 @@ def _run(*, actor, source, progress, dry_run: bool, expected: str | None = None,
     return ImportOutcome(ok=True, total_rows=parsed.total_rows, summary=summary, preview=preview)
 
 
-def workbook_check(*, actor, source, progress=None) -> ImportOutcome:
+def workbook_check(*, actor, source, progress=None, job: ImportJob | None = None) -> ImportOutcome:
     """The dry run: what importing ``source`` would do, by doing it and rolling it back."""
-    return _run(actor=actor, source=source, progress=progress, dry_run=True)
+    return _run(actor=actor, source=source, progress=progress, dry_run=True, job=job)
 
 
 def workbook_import(*, actor, source, progress=None, job: ImportJob | None = None, expected: str | None = None):
@@ -341,14 +343,18 @@ def _enqueue(task_name: str, job_id: int, *, on_failure: str) -> bool:
 def _start(job_id: int, waiting: str, active: str) -> ImportJob | None:
     """Move a job from ``waiting`` to ``active`` (a task can arrive twice: only one starts it).
 
-    A job found already ``active`` was being run by a worker that died (acks_late delivers the
-    task again): it is run again, which is safe, as nothing of an unfinished run was committed.
+    A job found already ``active`` had its worker die under it (acks_late delivered the task
+    again): it is failed as lost (grid.importing.reaping), not run again, so a workbook that
+    kills its worker cannot go through every worker in turn. Nothing of that run was committed.
     """
     now = timezone.now()
-    updated = ImportJob.objects.filter(pk=job_id, status__in=(waiting, active)).update(status=active, started_at=now)
-    if not updated:
-        return None
-    return ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if ImportJob.objects.filter(pk=job_id, status=waiting).update(status=active, started_at=now):
+        return ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if ImportJob.objects.filter(pk=job_id, status=active).exists():
+        from .reaping import import_job_fail_lost
+
+        import_job_fail_lost(job_id=job_id)
+    return None
 
 
 def _run_job(job_id: int, *, waiting: str, active: str, body, last_attempt: bool, on_error: str):
@@ -389,7 +395,7 @@ def _check_body(job: ImportJob) -> None:
     progress = ImportProgress(job.pk, dry_run=True)
     progress.phase("reading", total=0)
     with job.file.open("rb") as source:
-        outcome = workbook_check(actor=job.created_by, source=source, progress=progress)
+        outcome = workbook_check(actor=job.created_by, source=source, progress=progress, job=job)
     if outcome.ok:
         _finish(job, ImportJob.Status.READY, total_rows=outcome.total_rows, preview=outcome.preview)
     else:
@@ -455,7 +461,9 @@ def import_job_confirm(*, actor, job: ImportJob) -> ImportJob:
         raise ZhubaoError(ErrorCode.IMPORT_REFUSED, refusal, status_code=409)
     with transaction.atomic():
         if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
-            status=ImportJob.Status.CONFIRMED, errors=[]
+            status=ImportJob.Status.CONFIRMED,
+            errors=[],
+            started_at=timezone.now(),  # queued since
         ):
             raise ZhubaoError(ErrorCode.IMPORT_REFUSED, _("This import was already confirmed."), status_code=409)
         transaction.on_commit(lambda: _enqueue("import_apply", job.pk, on_failure=ImportJob.Status.READY))

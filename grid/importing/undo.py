@@ -240,6 +240,8 @@ def _undo_nodes(changes: list[Change]) -> None:
 def undo_changes(*, actor, job: ImportJob) -> dict:
     """Put back everything ``job`` wrote, in one transaction; raises UndoConflict (nothing undone)."""
     with transaction.atomic():
+        # Held until the end: the reaper skips a job a live worker holds.
+        list(ImportJob.objects.select_for_update().filter(pk=job.pk).values_list("pk"))
         changes = changes_of(job)
         _lock_trees(job, changes)
         conflicts = undo_conflicts(changes)
@@ -274,7 +276,9 @@ def import_job_undo_request(*, actor, job: ImportJob) -> ImportJob:
         raise UndoConflict(conflicts)
     with transaction.atomic():
         if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.SUCCEEDED).update(
-            status=ImportJob.Status.UNDO_QUEUED, errors=[]
+            status=ImportJob.Status.UNDO_QUEUED,
+            errors=[],
+            started_at=timezone.now(),  # queued since
         ):
             raise ZhubaoError(ErrorCode.IMPORT_REFUSED, _("This import is already being undone."), status_code=409)
         transaction.on_commit(lambda: _enqueue("import_undo", job.pk, on_failure=ImportJob.Status.SUCCEEDED))

@@ -164,8 +164,15 @@ def test_the_preview_names_a_new_node_close_to_an_existing_one(org, workbook):
     job = _checked(org.users.staff, path)
     assert job.status == ImportJob.Status.READY, job.errors
     [close] = job.preview["close_names"]["items"]
-    assert close == {"sheet": SHEET_TREE, "row": 2, "path": "北苑社区 / 阳光小区党支部 / 1号搂党小组", "close_to": "1号楼党小组"}
-    unrelated = _checked(org.users.staff, workbook({SHEET_TREE: [tree_row(compound="阳光小区党支部", building="12号楼党小组")]}))
+    assert close == {
+        "sheet": SHEET_TREE,
+        "row": 2,
+        "path": "北苑社区 / 阳光小区党支部 / 1号搂党小组",
+        "close_to": "1号楼党小组",
+    }
+    unrelated = _checked(
+        org.users.staff, workbook({SHEET_TREE: [tree_row(compound="阳光小区党支部", building="12号楼党小组")]})
+    )
     assert unrelated.preview["close_names"]["total"] == 0
 
 
@@ -422,3 +429,25 @@ def test_the_dry_run_of_20_rows_is_the_write(org, workbook):
     outcome = workbook_check(actor=org.users.staff, source=path)
     assert outcome.ok and outcome.preview["changes"] == 20
     assert not Household.objects.filter(building=org.building1, room="300").exists()
+
+
+def test_a_task_delivered_again_after_its_worker_died_fails_the_job_instead_of_running_it_again(org, workbook):
+    job = import_job_create(
+        actor=org.users.staff, uploaded_file=_upload(workbook({SHEET_HOUSEHOLDS: [household_row()]}))
+    )
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.CHECKING, started_at=timezone.now())
+    before = row_counts()
+    import_job_check(job_id=job.pk)  # what acks_late delivers again after the worker died
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and [error["code"] for error in job.errors] == ["worker_lost"]
+    assert row_counts() == before
+
+
+def test_a_confirmed_job_counts_its_wait_from_the_confirmation(org, workbook, django_capture_on_commit_callbacks):
+    job = _checked(org.users.staff, workbook({SHEET_HOUSEHOLDS: [household_row(room="601")]}))
+    ImportJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(hours=3))
+    job.refresh_from_db()
+    with django_capture_on_commit_callbacks():
+        import_job_confirm(actor=org.users.staff, job=job)
+    job.refresh_from_db()
+    assert timezone.now() - job.started_at < timedelta(minutes=1)
