@@ -205,6 +205,21 @@ def _stored_address(household: ExistingHousehold) -> str:
     return f"{HOUSEHOLDS.column('unit').header} {household.unit} {HOUSEHOLDS.column('room').header} {household.room}"
 
 
+def _cell_problem(raw, *, clearable: bool) -> tuple[str, dict] | None:
+    """What no cell may hold, as (code, params): a date (the office suite turned 5-02 into 2 May),
+    control characters or bidi overrides (also written as Excel's _x000B_ escape), or a 清空
+    where nothing can be cleared."""
+    if is_date_cell(raw):
+        return "date_cell", {"date": cell_text(raw)}
+    if not isinstance(raw, str):
+        return None
+    if found := unsafe_characters(ooxml_unescape(raw)):
+        return "unsafe_characters", {"characters": ", ".join(found)}
+    if not clearable and is_clear_marker(raw):
+        return "clear_not_allowed", {"marker": CLEAR_MARKER}
+    return None
+
+
 class _Row:
     """One data row of one sheet, with helpers that report problems at the right cell."""
 
@@ -241,8 +256,8 @@ class _Row:
         )
 
     def check_cells(self) -> None:
-        """Refuse what no cell may hold, whatever its column: a date, control characters, a 清空 where
-        nothing can be cleared. A name that reads as a formula is noted (``formulas``)."""
+        """Refuse what no cell may hold, whatever its column (``_cell_problem``); a refused cell reads
+        as blank after. A name that reads as a formula is noted (``formulas``, see refuse_formula)."""
         sheet = self.sheet.sheet.name
         names = NAME_COLUMNS.get(sheet, frozenset())
         clearable = CLEARABLE_COLUMNS.get(sheet, frozenset())
@@ -250,19 +265,12 @@ class _Row:
             if key in UNREAD_COLUMNS or position >= len(self.raw) or self.raw[position] is None:
                 continue
             raw = self.raw[position]
-            if is_date_cell(raw):
-                self.error("date_cell", key, date=cell_text(raw))
-            elif not isinstance(raw, str):
-                continue
-            elif found := unsafe_characters(ooxml_unescape(raw)):
-                self.error("unsafe_characters", key, characters=", ".join(found))
-            elif key not in clearable and is_clear_marker(raw):
-                self.error("clear_not_allowed", key, marker=CLEAR_MARKER)
-            else:
-                if key in names and looks_like_formula(raw):
-                    self.formulas.add(key)
-                continue
-            self.refused.add(key)
+            problem = _cell_problem(raw, clearable=key in clearable)
+            if problem is not None:
+                self.error(problem[0], key, **problem[1])
+                self.refused.add(key)
+            elif key in names and looks_like_formula(raw):
+                self.formulas.add(key)
 
     def refuse_formula(self, key: str, *, stored: bool = False) -> None:
         """Refuse the name of column ``key`` if it reads as a formula, unless it is ``stored`` as it is."""
