@@ -31,6 +31,18 @@ def _sheet_notes(parsed) -> dict:
     return {"sheets": list(sheets), "columns": columns, "rows": rows[:LIST_CAP], "rows_total": len(rows)}
 
 
+# What was left unread that holds no data: the template's instructions, the export's 地址
+# column (read from 小区/楼栋/单元/门牌号), totals, second header and example rows. Anything else
+# left unread may hold data, so "everything in the workbook was written" is not said.
+NOT_DATA = {"readme", "export_only", "totals", "sub_header", "repeated_header", "example"}
+
+
+def _complete(parsed, notes: dict) -> bool:
+    rows = [row for sheet in parsed.sheets.values() for row in getattr(sheet, "skipped_rows", []) or []]
+    entries = [*notes["sheets"], *notes["columns"], *rows]
+    return all(entry.get("reason") in NOT_DATA for entry in entries)
+
+
 def _close_existing(name: str, siblings: list[str]) -> str | None:
     """An existing sibling whose name is close to ``name`` (same place name, one inside the other,
     or nearly the same letters), as people mean "the same place". Numbers are never close:
@@ -136,7 +148,7 @@ def build_preview(*, parsed, plan, log: ChangeLog, summary: dict) -> dict:
         "close_names": _capped(close_names),
         "changed_sample": sample,
         "not_read": notes,
-        "complete": not (notes["sheets"] or notes["columns"] or notes["rows_total"]),
+        "complete": _complete(parsed, notes),
     }
 
 

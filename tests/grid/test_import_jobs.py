@@ -19,7 +19,7 @@ from grid.importing import (
     progress_key,
     workbook_check,
 )
-from grid.importing.layout import SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
+from grid.importing.layout import HOUSEHOLDS, SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
 from grid.importing.undo import UndoConflict, import_job_undo, import_job_undo_request
 from grid.models import Grid, GridPost, Household, ImportChange, ImportJob, OrgNode
 from grid.services import household_update
@@ -451,3 +451,15 @@ def test_a_confirmed_job_counts_its_wait_from_the_confirmation(org, workbook, dj
         import_job_confirm(actor=org.users.staff, job=job)
     job.refresh_from_db()
     assert timezone.now() - job.started_at < timedelta(minutes=1)
+
+
+def test_everything_was_written_is_said_only_when_no_data_was_left_unread(org, workbook):
+    plain = _checked(org.users.staff, workbook({SHEET_HOUSEHOLDS: [household_row(room="601")]}))
+    assert plain.preview["complete"] is True  # the export's 地址 column holds no data of its own
+    headers = {SHEET_HOUSEHOLDS: [*HOUSEHOLDS.headers, "备注"]}
+    extra = _checked(org.users.staff, workbook({SHEET_HOUSEHOLDS: [[*household_row(room="602"), "腿脚不便"]]}, headers))
+    assert extra.preview["complete"] is False
+    assert [(column["header"], column["reason"]) for column in extra.preview["not_read"]["columns"]][-1] == (
+        "备注",
+        "unknown_header",
+    )
