@@ -38,6 +38,7 @@ from core.access import Action, has_action, scope
 from core.errors import ErrorCode, ZhubaoError
 from core.models import AuditEvent
 from core.services import audit_record
+from core.text import UNSAFE_CHARACTERS
 
 from ..access import import_job_refusal
 from ..models import ImportJob, OrgNode
@@ -299,7 +300,9 @@ def import_job_create(*, actor, uploaded_file) -> ImportJob:
     """Keep an uploaded workbook as a job and enqueue its check once this transaction commits."""
     if not has_action(actor, Action.IMPORT):
         raise ZhubaoError(ErrorCode.PERMISSION_DENIED, _("You may not import data."), status_code=403)
-    name = os.path.basename(uploaded_file.name or "")
+    # The file's name is shown on pages: control characters and bidi overrides (which could make
+    # "xlsx.exe" read as "exe.xlsx") go; the name is the uploader's label, not data.
+    name = UNSAFE_CHARACTERS.sub("", os.path.basename(uploaded_file.name or ""))
     if not name.lower().endswith(".xlsx"):
         raise _invalid_file(
             _("Please upload an Excel workbook saved as .xlsx. Other files (.xls, .csv, .et) cannot be read.")

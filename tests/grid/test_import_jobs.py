@@ -463,3 +463,9 @@ def test_everything_was_written_is_said_only_when_no_data_was_left_unread(org, w
         "备注",
         "unknown_header",
     )
+
+
+def test_a_file_name_loses_its_bidi_overrides_and_control_characters(org, workbook):
+    path = workbook({SHEET_HOUSEHOLDS: [household_row()]})
+    job = import_job_create(actor=org.users.staff, uploaded_file=_upload(path, name="台账\u202exslx.xlsx\x0b"[:-1]))
+    assert job.original_name == "台账xslx.xlsx"
