@@ -317,7 +317,7 @@ class _SheetReader:
                     sub_headers += 1
                     last_header = number
                     skipped.append({"row": number, "reason": "sub_header"})
-                    self._add_sub_header_columns(row, columns, unheaded)
+                    self._add_sub_header_columns(row, columns, unheaded, width)
                     read_positions = sorted(columns.values())
                     free_text = {columns[key] for key in _FREE_TEXT_COLUMNS if key in columns}
                     community = columns.get("community")
@@ -358,7 +358,7 @@ class _SheetReader:
         parsed.ignored_columns = [self._ignored[position] for position in sorted(self._ignored)]
         return parsed
 
-    def _add_sub_header_columns(self, row: SheetRow, columns: dict[str, int], unheaded: set[int]) -> None:
+    def _add_sub_header_columns(self, row: SheetRow, columns: dict[str, int], unheaded: set[int], width: int) -> None:
         """A sub-header names the columns the header left to a group header or left blank."""
         taken = set(columns.values())
         for position, text in _header_cells(row).items():
@@ -369,7 +369,7 @@ class _SheetReader:
                 columns[column.key] = position
                 self._ignored.pop(position, None)
                 unheaded.discard(position)
-            elif column is None and position in unheaded:
+            elif column is None and (position in unheaded or position >= width):
                 unheaded.discard(position)
                 self._ignore(position, text, "unknown_header")
 

@@ -346,6 +346,21 @@ def test_a_two_row_header_with_a_sub_header_row_is_read_without_errors_on_it(org
     assert stored("林芳").phone == "13900006602"
 
 
+def test_a_sub_header_reaching_past_the_header_names_its_columns(tmp_path):
+    rows = [
+        ["社区", "小区", "楼栋", "单元", "房号", "户主", "联系方式"],
+        [None, None, None, None, None, None, "手机", "座机", "身份证"],
+        ["北苑社区", "阳光小区", "1号楼", "1", "601", "陈立", "13900006601", "0471-5000001", valid_id_number(61)],
+    ]
+    path = write_ledger(tmp_path / "reaching.xlsx", {SHEET_HOUSEHOLDS: rows}, merged={SHEET_HOUSEHOLDS: ["G1:I1"]})
+    parsed, problems = read(path)
+    assert not problems
+    sheet = parsed.get(SHEET_HOUSEHOLDS)
+    assert (sheet.columns["phone"], sheet.columns["id_number"]) == (6, 8)
+    assert sheet.ignored_columns == [{"column": "H", "header": "座机", "reason": "unknown_header"}]
+    assert sheet.skipped_rows == [{"row": 2, "reason": "sub_header"}]
+
+
 def test_the_header_row_repeated_further_down_is_skipped(tmp_path):
     rows = [HEADERS, household(room="301"), HEADERS, household(room="302")]
     parsed, problems = read(write_ledger(tmp_path / "again.xlsx", {SHEET_HOUSEHOLDS: rows}))
