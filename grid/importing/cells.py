@@ -7,15 +7,7 @@ import unicodedata
 
 from core.masking import mask_id_number, mask_phone
 
-from .layout import CARE_REASON_MASK
-
-try:
-    from .layout import CLEAR_MARKER, is_clear_marker
-except ImportError:  # TODO(validation): the reader helper adds both to layout.py; import them from there only.
-    CLEAR_MARKER = "清空"
-
-    def is_clear_marker(value) -> bool:
-        return isinstance(value, str) and value.strip() == CLEAR_MARKER
+from .layout import CARE_REASON_MASK, is_clear_marker
 
 # How much of a cell the error table repeats.
 VALUE_MAX_LENGTH = 50

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext, gettext_noop
 
+from .notes import READER_PROBLEMS
+
 MESSAGES = {
     # The file as a whole
     "not_a_workbook": gettext_noop("The file could not be read as an Excel workbook (.xlsx). Please save it as .xlsx."),
@@ -127,10 +129,7 @@ MESSAGES = {
     ),
 }
 
-try:  # the reader's own codes (a sheet twice, too many rows …), kept beside the reader
-    from .notes import READER_PROBLEMS
-except ImportError:  # TODO(validation): import it unguarded once the reader helper's notes.py is committed
-    READER_PROBLEMS = {}
+# The reader's own codes (a sheet twice, too many rows …), kept beside the reader.
 MESSAGES.update(READER_PROBLEMS)
 
 # Stop collecting after this many: the page stays usable and the point is made.

@@ -46,16 +46,9 @@ from ..models import (
     Tag,
     default_place_name,
 )
-from .cells import (
-    CLEAR_MARKER,
-    cell_text,
-    describe_value,
-    is_clear_marker,
-    is_date_cell,
-    is_number_cell,
-    ooxml_unescape,
-)
+from .cells import cell_text, describe_value, is_date_cell, is_number_cell, ooxml_unescape
 from .layout import (
+    CLEAR_MARKER,
     COLOUR_ALIASES,
     COLOUR_WORDS,
     GRIDS,
@@ -72,6 +65,7 @@ from .layout import (
     TREE,
     TREE_LEVELS,
     YES,
+    is_clear_marker,
 )
 from .problems import ProblemList
 from .reader import ParsedSheet, ParsedWorkbook

@@ -13,8 +13,8 @@ from openpyxl.utils import get_column_letter
 
 from accounts.models import Role, RoleGrant
 from grid.importing import workbook_import, workbook_validate
-from grid.importing.cells import CLEAR_MARKER, describe_value
-from grid.importing.layout import HOUSEHOLDS, SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
+from grid.importing.cells import describe_value
+from grid.importing.layout import CLEAR_MARKER, HOUSEHOLDS, SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
 from grid.models import Grid, GridPost, Household, OrgNode, Tag
 from grid.rules import id_number_is_valid
 from grid.services import grid_post_create, household_create, household_update, org_node_rename

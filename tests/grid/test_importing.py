@@ -6,13 +6,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Role, RoleGrant
 from core.errors import ZhubaoError
 from core.models import AuditEvent
-from grid.exporting import TEMPLATE_PATH
 from grid.importing import import_job_create, workbook_import, workbook_validate
-from grid.importing.cells import CLEAR_MARKER
-from grid.importing.layout import SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
+from grid.importing.layout import CLEAR_MARKER, SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
 from grid.models import Grid, GridColour, GridPost, Household, ImportJob, OrgNode, OrgNodeKind, Tag
 from grid.services import household_update, org_node_create
-from tests.factories import UserFactory, grant, valid_id_number
+from tests.factories import valid_id_number
 from tests.grid.workbooks import (
     assert_tree_is_sound,
     grid_row,
@@ -41,21 +39,6 @@ def workbook(tmp_path):
 
 # --- a valid workbook ---------------------------------------------------------------------------
 
-
-def test_the_shipped_template_imports_into_an_empty_database(db):
-    admin = UserFactory(username="root-admin")
-    grant(admin, Role.SYSTEM_ADMIN)
-    outcome = workbook_import(actor=admin, source=TEMPLATE_PATH)
-    assert outcome.ok, outcome.error_dicts()
-    community = OrgNode.objects.get(name="北苑社区", parent=None)
-    assert community.get_descendants().filter(kind=OrgNodeKind.BUILDING).count() == 4
-    assert Household.objects.filter(community=community).count() == 6
-    assert Grid.objects.filter(community=community).count() == 2
-    assert GridPost.objects.filter(grid__community=community, holder__isnull=True).count() == 4
-    assert_tree_is_sound(community.tree_id)
-    lonely = Household.objects.get(head_name="王秀英")
-    assert lonely.is_care and set(lonely.tags.values_list("name", flat=True)) == {"独居老人"}
-    assert lonely.hub.name == "张建国中心户"
 
 
 def test_valid_workbook_creates_tree_households_grids_and_posts_with_stamped_ids(org, workbook):
