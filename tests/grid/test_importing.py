@@ -40,7 +40,6 @@ def workbook(tmp_path):
 # --- a valid workbook ---------------------------------------------------------------------------
 
 
-
 def test_valid_workbook_creates_tree_households_grids_and_posts_with_stamped_ids(org, workbook):
     path = workbook(
         {
