@@ -271,7 +271,7 @@ def test_a_workbook_without_known_sheets_or_headers_is_reported(org, workbook):
     assert issue_set(workbook_import(actor=org.users.staff, source=workbook({"Sheet1": [["a", "b"]]}))) == {
         ("", None, "", "no_data_sheets")
     }
-    path = workbook({SHEET_HOUSEHOLDS: [["北苑社区"]]}, headers={SHEET_HOUSEHOLDS: ["社区", "户主"]})
+    path = workbook({SHEET_HOUSEHOLDS: [["北苑社区"]]}, headers={SHEET_HOUSEHOLDS: ["社区", "备注"]})
     assert issue_set(workbook_import(actor=org.users.staff, source=path)) == {(SHEET_HOUSEHOLDS, 1, "", "no_header")}
 
 
