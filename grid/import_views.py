@@ -169,6 +169,7 @@ def _progress_context(job: ImportJob, user) -> dict:
         context["errors"] = import_error_rows(job)
     elif job.status == ImportJob.Status.READY:
         context["may_confirm"] = import_job_refusal(user, job, "confirm") is None
+        context["step_errors"] = import_error_rows(job)  # a confirmation the queue did not take
     elif job.status == ImportJob.Status.SUCCEEDED:
         context["sheets"] = job.summary.get("sheets", [])
         context["complete"] = job.summary.get("complete", True)

@@ -45,6 +45,7 @@ from ..models import ImportJob, OrgNode
 from ..services import org_tree_lock
 from .apply import apply_plan
 from .changes import ChangeLog
+from .layout import EXAMPLE_COMMUNITY
 from .preview import build_preview, refused_preview
 from .problems import ImportProblem, ProblemList, TooManyProblems, render_message
 from .reader import ParsedWorkbook, read_workbook
@@ -190,6 +191,15 @@ def workbook_validate(*, actor, source, progress=None) -> tuple[ParsedWorkbook, 
     return parsed, plan, problems
 
 
+def _no_rows(parsed: ParsedWorkbook, problems: ProblemList) -> None:
+    """No data row: say so, and say why when the only rows were the template's examples."""
+    skipped = [row for sheet in parsed.sheets.values() for row in getattr(sheet, "skipped_rows", [])]
+    if skipped and all(row.get("reason") == "example" for row in skipped):
+        problems.add("only_examples", community=EXAMPLE_COMMUNITY)
+    else:
+        problems.add("no_rows")
+
+
 def _run(*, actor, source, progress, dry_run: bool, expected: str | None = None, job=None) -> ImportOutcome:
     """Read, check and write in one transaction; roll it back for a dry run, or when the change
     list is not the ``expected`` one (the fingerprint of the preview the user confirmed)."""
@@ -200,7 +210,7 @@ def _run(*, actor, source, progress, dry_run: bool, expected: str | None = None,
     try:
         parsed = read_workbook(source, problems, progress)
         if not problems and parsed.total_rows == 0:
-            problems.add("no_rows")
+            _no_rows(parsed, problems)
         if problems:
             raise _Invalid
         with transaction.atomic():

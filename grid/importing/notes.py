@@ -24,7 +24,7 @@ READER_PROBLEMS = {
         "workbook."
     ),
     "synonym_columns": gettext_noop(
-        "The columns %(columns)s all mean the column %(column)s. Keep one of them, or rename the others."
+        "The columns %(columns)s all mean the column %(name)s. Keep one of them, or rename the others."
     ),
 }
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext, gettext_noop
 
 from .notes import READER_PROBLEMS
+from .reaping import MESSAGES as REAPER_PROBLEMS
 
 MESSAGES = {
     # The file as a whole
@@ -124,13 +125,27 @@ MESSAGES = {
         "An unexpected error stopped the import, so nothing was written. Please tell your admin."
     ),
     "queue_unavailable": gettext_noop(
-        "The import could not be started: the background service is not available at the moment, so nothing "
-        "was checked or written. Please upload the file again later."
+        "The background service is not available at the moment, so this step did not start and nothing was "
+        "written. Please try again in a few minutes."
+    ),
+    "too_slow": gettext_noop(
+        "The import took longer than its time limit and was stopped, so nothing was written. Please split the "
+        "workbook into smaller files."
+    ),
+    "undo_conflict": gettext_noop(
+        "The import cannot be undone: %(count)s of the rows it wrote were changed since. Nothing was undone. "
+        "Please change those rows by hand."
+    ),
+    "only_examples": gettext_noop(
+        "The workbook holds only the template's example rows (community %(community)s), which are never "
+        "imported. Add your own rows, then upload it again."
     ),
 }
 
-# The reader's own codes (a sheet twice, too many rows …), kept beside the reader.
+# The reader's own codes (a sheet twice, too many rows …), kept beside the reader, and the
+# reaper's (a job its worker left behind).
 MESSAGES.update(READER_PROBLEMS)
+MESSAGES.update(REAPER_PROBLEMS)
 
 # Stop collecting after this many: the page stays usable and the point is made.
 MAX_PROBLEMS = 5_000

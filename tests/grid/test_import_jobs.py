@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, RoleGrant
@@ -469,3 +470,33 @@ def test_a_file_name_loses_its_bidi_overrides_and_control_characters(org, workbo
     path = workbook({SHEET_HOUSEHOLDS: [household_row()]})
     job = import_job_create(actor=org.users.staff, uploaded_file=_upload(path, name="台账\u202exslx.xlsx\x0b"[:-1]))
     assert job.original_name == "台账xslx.xlsx"
+
+
+def test_the_template_uploaded_unchanged_writes_nothing_and_says_its_rows_are_only_examples(org):
+    from grid.exporting import TEMPLATE_PATH
+
+    before = row_counts()
+    job = _checked(org.users.staff, TEMPLATE_PATH)
+    assert job.status == ImportJob.Status.FAILED
+    assert [error["code"] for error in job.errors] == ["only_examples"]
+    assert "示例社区" in job.errors[0]["message"]
+    assert row_counts() == before
+
+
+def test_a_confirmation_the_queue_does_not_take_goes_back_to_ready_and_says_so(
+    org, workbook, monkeypatch, django_capture_on_commit_callbacks, login
+):
+    import grid.tasks as tasks
+
+    job = _checked(org.users.staff, workbook({SHEET_HOUSEHOLDS: [household_row(room="601")]}))
+
+    def down(job_id):
+        raise OSError("Connection refused")
+
+    monkeypatch.setattr(tasks.import_apply, "delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        import_job_confirm(actor=org.users.staff, job=job)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.READY and [e["code"] for e in job.errors] == ["queue_unavailable"]
+    page = login(org.users.staff).get(reverse("imports:job-detail", kwargs={"pk": job.pk})).content.decode()
+    assert 'id="step-error"' in page and 'id="import-confirm"' in page

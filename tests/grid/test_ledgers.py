@@ -243,6 +243,8 @@ def test_two_headers_for_one_column_are_an_error(tmp_path):
     assert problems[0].params == {"columns": "“手机号”、“联系电话”", "name": "联系电话"}
     with translation.override("zh-hans"):
         assert problems[0].message().startswith("“手机号”、“联系电话” 这几列指的都是“联系电话”列")
+    with translation.override("en"):  # the msgid's placeholders are the params given (it named another once)
+        assert problems[0].message().startswith("The columns “手机号”、“联系电话” all mean the column 联系电话.")
     header = [*HEADERS, "联系电话"]
     parsed, problems = read(write_ledger(tmp_path / "same.xlsx", {SHEET_HOUSEHOLDS: [header, household()]}))
     assert codes(problems) == {(SHEET_HOUSEHOLDS, 1, "duplicate_column")}
