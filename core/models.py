@@ -10,6 +10,7 @@ class AuditEvent(models.Model):
         PERSONAL_DATA_VIEWED = "personal_data_viewed", _("Personal data viewed")
         EXPORTED = "exported", _("Exported")
         IMPORTED = "imported", _("Imported")
+        IMPORT_UNDONE = "import_undone", _("Import undone")
         TREE_CHANGED = "tree_changed", _("Organisation tree changed")
         GRANT_CHANGED = "grant_changed", _("Role grant changed")
         # Who got in (accounts/receivers.py, accounts.services).

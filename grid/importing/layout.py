@@ -290,7 +290,13 @@ GRIDS = Sheet(
             synonyms=("网格编号", "网格号", "编码", "编号"),
         ),
         Column("name", "网格名称", required=True, width=14, max_length=64, note="必填", synonyms=("网格名",)),
-        Column("colour", "颜色", width=8, note="红 / 黄 / 绿（三色管理），空着按“绿”", synonyms=("网格颜色", "三色")),
+        Column(
+            "colour",
+            "颜色",
+            width=8,
+            note="红 / 黄 / 绿（三色管理）；新网格空着按“绿”，已有网格空着保持原色",
+            synonyms=("网格颜色", "三色"),
+        ),
         Column("colour_reason", "颜色原因", width=24, max_length=200, note="红、黄时必填", synonyms=("颜色说明",)),
         Column(
             "buildings",

@@ -255,7 +255,7 @@ def undo_changes(*, actor, job: ImportJob) -> dict:
         _undo_households(by_kind[Kind.HOUSEHOLD])
         _undo_nodes(by_kind[Kind.NODE])
         counts = {kind: len(items) for kind, items in by_kind.items()}
-        audit_record(user=actor, action=AuditEvent.Action.IMPORTED, obj=job, detail={"undone": True, **counts})
+        audit_record(user=actor, action=AuditEvent.Action.IMPORT_UNDONE, obj=job, detail=counts)
         now = timezone.now()
         job.status = ImportJob.Status.UNDONE
         job.undone_at = job.finished_at = now

@@ -35,6 +35,19 @@ def _check_buildings_in_community(community: OrgNode, buildings: Iterable[OrgNod
     return buildings
 
 
+def _check_code_unique(grid: Grid) -> None:
+    """A code another grid of the community has, as people compare codes ("1" is "01"), is refused:
+    the import matches codes that way, so two such grids could never be told apart there."""
+    from ..rules import grid_code_key
+
+    key = grid_code_key(grid.code)
+    others = Grid.objects.filter(community_id=grid.community_id).exclude(pk=grid.pk).values_list("code", flat=True)
+    clash = next((code for code in others if grid_code_key(code) == key), None)
+    if clash is not None:
+        message = _("The community already has grid %(code)s, which this code means too.") % {"code": clash}
+        raise ZhubaoError(ErrorCode.DUPLICATE, message, {"code": [message]})
+
+
 @transaction.atomic
 def grid_create(*, actor, community: OrgNode, name: str, code: str, buildings: Iterable[OrgNode] = (), **data) -> Grid:
     refuse_unsafe_text(name=name, code=code, **data)  # before strip() drops a trailing U+000B
@@ -42,6 +55,7 @@ def grid_create(*, actor, community: OrgNode, name: str, code: str, buildings: I
     if grid.colour != GridColour.GREEN and not grid.colour_set_on:
         grid.colour_set_on = timezone.localdate()
     full_clean_or_raise(grid)
+    _check_code_unique(grid)
     grid.save()
     grid_set_buildings(actor=actor, grid=grid, buildings=buildings)
     return grid
@@ -58,6 +72,8 @@ def grid_update(*, actor, grid: Grid, buildings: Iterable[OrgNode] | None = None
     for name, value in data.items():
         setattr(grid, name, value.strip() if isinstance(value, str) else value)
     full_clean_or_raise(grid)
+    if "code" in data:
+        _check_code_unique(grid)
     grid.save()
     if buildings is not None:
         grid_set_buildings(actor=actor, grid=grid, buildings=buildings)

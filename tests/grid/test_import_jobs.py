@@ -365,6 +365,8 @@ def test_undo_puts_back_every_household_node_grid_and_post_and_the_grants(
     import_job_undo(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.UNDONE and job.undone_at
+    undone = AuditEvent.objects.get(action=AuditEvent.Action.IMPORT_UNDONE)
+    assert undone.user == org.users.staff and undone.object_id == str(job.pk) and undone.detail["household"] == 2
     after = row_counts()
     del after["grants"]
     assert after == before

@@ -342,3 +342,16 @@ def test_deactivate_uses_the_tree_as_it_is_after_the_lock(org):
     assert not OrgNode.objects.get(pk=org.building2.pk).is_active
     assert OrgNode.objects.get(pk=org.building1.pk).is_active
     assert OrgNode.objects.get(name="新增小区党支部").is_active
+
+
+def test_a_grid_code_that_means_another_grids_code_is_refused(org):
+    """ "1" is what Excel keeps of "01": the import matches it to grid 01, so no second grid may have it."""
+    from core.errors import ZhubaoError
+    from grid.services import grid_create, grid_update
+
+    with pytest.raises(ZhubaoError) as refused:
+        grid_create(actor=org.users.admin, community=org.community, name="又一个", code="1")
+    assert refused.value.code == "duplicate" and "01" in refused.value.message
+    with pytest.raises(ZhubaoError):
+        grid_update(actor=org.users.admin, grid=org.grid2, code="001")
+    grid_update(actor=org.users.admin, grid=org.grid2, code="12")  # another number is fine
