@@ -451,7 +451,8 @@ class ImportJob(models.Model):
 
     pending → checking → ready (nothing wrong; waiting for confirmation) or failed (errors);
     ready → confirmed → applying → succeeded (or back to ready when the data changed since the
-    check); succeeded → undo_queued → undoing → undone (or back to succeeded, saying why not). ``started_at`` is when the current active phase began.
+    check); succeeded → undo_queued → undoing → undone (or back to succeeded, saying why not).
+    ``started_at`` is when the current active phase began (or, for a queued job, when it was queued).
     """
 
     class Status(models.TextChoices):

@@ -14,10 +14,10 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from grid import tasks
 from grid.importing import progress_key
 from grid.importing.layout import SHEET_HOUSEHOLDS, SHEET_TREE
 from grid.models import Household, ImportJob, OrgNode
-from grid import tasks
 from tests.grid.workbooks import ensure_default_tags, household_row, tree_row, write_workbook
 from zhubao.celery import app
 
