@@ -5,7 +5,11 @@ buildings with a member-household hub each, 20,000 households, 12 grids with pos
 then times on the configured database:
 
   (a) reading + validating (nothing written)
-  (b) the full import into the database (everything new)
+  (a2) the check a job runs first: read, validate and write in a transaction rolled back
+       (the dry run; its preview is what the write will do)
+  (b) the full import into the database (everything new), as a job writes it: with its
+      change list (ImportChange rows) for the undo
+  (b2) undoing that import, and (b3) importing the file again
   (c) importing the same file again (nothing changes)
   (d) importing it with every phone number changed (20,000 updates)
   (e) exporting it (masked) and (f) importing that export again (changes nothing)
@@ -39,9 +43,10 @@ from openpyxl import Workbook  # noqa: E402
 from accounts.models import Role, User  # noqa: E402
 from accounts.services import role_grant_add, user_create  # noqa: E402
 from grid.exporting import with_check_character, workbook_export  # noqa: E402
-from grid.importing import workbook_import, workbook_validate  # noqa: E402
+from grid.importing import workbook_check, workbook_import, workbook_validate  # noqa: E402
 from grid.importing.layout import GRIDS, HOUSEHOLDS, POSTS, TREE  # noqa: E402
-from grid.models import Grid, GridBuilding, GridPost, Household, OrgNode  # noqa: E402
+from grid.importing.undo import undo_changes  # noqa: E402
+from grid.models import Grid, GridBuilding, GridPost, Household, ImportJob, OrgNode  # noqa: E402
 
 FAMILY = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "建国秀英德明红梅桂芳志强丽娟海燕玉兰国华春生文静晓东"
@@ -186,11 +191,25 @@ def main() -> None:
                 "(a) read + validate", lambda: workbook_validate(actor=actor, source=first)
             )
             assert not issues, [issue.as_dict() for issue in issues[:5]]
-            outcome, _ = timed("(b) full import (all new)", lambda: workbook_import(actor=actor, source=first))
+            outcome, _ = timed("(a2) the check (dry run, all new)", lambda: workbook_check(actor=actor, source=first))
             assert outcome.ok, outcome.error_dicts()[:5]
-            print(f"      {outcome.summary['sheets']}")
+            print(f"      {outcome.preview['changes']:,} changes previewed; nothing written")
+            job = ImportJob.objects.create(created_by=actor, original_name="bench.xlsx", file="bench.xlsx")
+            outcome, _ = timed(
+                "(b) full import (all new), with its change list",
+                lambda: workbook_import(actor=actor, source=first, job=job, expected=outcome.preview["fingerprint"]),
+            )
+            assert outcome.ok, outcome.error_dicts()[:5]
+            print(f"      {outcome.summary['sheets']}; {job.changes.count():,} changes kept for the undo")
+            timed("(b2) undo that import", lambda: undo_changes(actor=actor, job=job))
+            outcome, _ = timed("(b3) full import again (all new)", lambda: workbook_import(actor=actor, source=first))
+            assert outcome.ok, outcome.error_dicts()[:5]
             outcome, _ = timed(
                 "(c) same file again (nothing changes)", lambda: workbook_import(actor=actor, source=first)
+            )
+            assert outcome.ok
+            outcome, _ = timed(
+                "(d0) the check of every phone changed", lambda: workbook_check(actor=actor, source=changed)
             )
             assert outcome.ok
             outcome, _ = timed(
@@ -212,6 +231,7 @@ def main() -> None:
             households = Household.objects.filter(community__name=community, community__parent__isnull=True)
             print(f"  households in the database: {households.count():,}; rows changed by the round trip: {changed}")
         finally:
+            ImportJob.objects.filter(created_by=actor, original_name="bench.xlsx").delete()
             if not options.keep:
                 remove_community(community)
 

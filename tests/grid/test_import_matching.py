@@ -220,7 +220,8 @@ def test_a_grid_code_without_its_leading_zero_is_the_stored_grid(org, workbook, 
 
 
 def test_a_code_two_stored_grids_share_after_normalisation_is_refused(org, workbook):
-    make_grid(community=org.community, code="1")
+    # The services refuse such a code now; a grid stored before that rule may still have it.
+    Grid.objects.filter(pk=make_grid(community=org.community, code="13").pk).update(code="1")
     path = workbook({SHEET_GRIDS: [grid_row(code="01", name="改名")], SHEET_POSTS: [post_row(code=1)]})
     before = data_snapshot()
     outcome = workbook_import(actor=org.users.staff, source=path)
