@@ -219,3 +219,18 @@ def test_staff_has_three_import_jobs_written_waiting_and_refused(seeded):
     assert preview["cleared"]["total"] == 1
     assert refused.status == ImportJob.Status.FAILED
     assert {error["code"] for error in refused.errors} == {"phone_invalid", "date_cell", "id_number_as_number"}
+
+
+def test_the_template_uploaded_unchanged_into_the_demo_changes_nothing(seeded):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from grid.exporting import TEMPLATE_PATH
+    from grid.importing import import_job_check, import_job_create
+
+    staff = User.objects.get(username="staff")
+    before = counts()
+    job = import_job_create(actor=staff, uploaded_file=SimpleUploadedFile("模板.xlsx", TEMPLATE_PATH.read_bytes()))
+    import_job_check(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and [e["code"] for e in job.errors] == ["only_examples"]
+    assert counts() == before

@@ -332,3 +332,24 @@ def test_a_failed_import_shows_every_problem_in_a_table(org, live_server, page, 
     page.goto(f"{live_server.url}{reverse('imports:index')}")
     expect(page.locator("main table")).to_contain_text("有错误.xlsx")
     _screenshot(page, "import-index-with-jobs")
+
+
+def test_an_upload_while_the_broker_is_down_answers_the_job_page_with_the_reason_not_a_500(
+    org, login, good_file, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError as BrokerDown
+
+    from grid import tasks
+
+    def down(job_id):
+        raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.import_check, "delay", down)
+    client = login(org.users.staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("imports:index"), {"file": good_file()})
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED and [e["code"] for e in job.errors] == ["queue_unavailable"]
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "hx-trigger" not in page.content.decode()  # no poll of a job that never runs
