@@ -9,6 +9,25 @@ RETRY_BACKOFF_SECONDS = 5
 RETRY_BACKOFF_MAX_SECONDS = 600
 
 
+def run_with_retries(task, body, job_id: int) -> None:
+    """Run a job's task body; only transient database trouble (OperationalError) is retried, with
+    exponential backoff. ``body(job_id=, last_attempt=)`` ends the job itself on the last attempt,
+    so it does not stay waiting (every app's job tasks use this: exports here, imports in grid)."""
+    last_attempt = task.request.retries >= task.max_retries
+    try:
+        body(job_id=job_id, last_attempt=last_attempt)
+    except OperationalError as error:
+        if last_attempt:
+            raise
+        countdown = get_exponential_backoff_interval(
+            factor=RETRY_BACKOFF_SECONDS,
+            retries=task.request.retries,
+            maximum=RETRY_BACKOFF_MAX_SECONDS,
+            full_jitter=True,
+        )
+        raise task.retry(exc=error, countdown=countdown) from error
+
+
 @shared_task(name="core.tasks.heartbeat", ignore_result=True)
 def heartbeat():
     """Periodic no-op that proves beat and a worker run (see zhubao/celery.py)."""
@@ -24,24 +43,8 @@ def heartbeat():
     time_limit=TIME_LIMIT,  # the worker's child is killed; the sweep fails the job it left running
 )
 def export_run(self, job_id: int) -> None:
-    """Write the file of one ExportJob (enqueued on commit by ``core.exports.export_job_create``).
-
-    Only transient database trouble is retried, with exponential backoff; on the last attempt the
-    service fails the job instead of leaving it pending.
-    """
-    last_attempt = self.request.retries >= self.max_retries
-    try:
-        export_job_run(job_id=job_id, last_attempt=last_attempt)
-    except OperationalError as error:
-        if last_attempt:
-            raise
-        countdown = get_exponential_backoff_interval(
-            factor=RETRY_BACKOFF_SECONDS,
-            retries=self.request.retries,
-            maximum=RETRY_BACKOFF_MAX_SECONDS,
-            full_jitter=True,
-        )
-        raise self.retry(exc=error, countdown=countdown) from error
+    """Write the file of one ExportJob (enqueued on commit by ``core.exports.export_job_create``)."""
+    run_with_retries(self, export_job_run, job_id)
 
 
 @shared_task(name="core.tasks.export_sweep", ignore_result=True)

@@ -6,35 +6,12 @@ so a hostile or huge workbook cannot hold a worker; a job whose worker died is f
 """
 
 from celery import shared_task
-from celery.utils.time import get_exponential_backoff_interval
-from django.db import OperationalError
+
+from core.tasks import run_with_retries
 
 from .importing import import_job_apply, import_job_check
 from .importing.reaping import IMPORT_SOFT_TIME_LIMIT, IMPORT_TIME_LIMIT, import_jobs_reap
 from .importing.undo import import_job_undo
-
-RETRY_BACKOFF_SECONDS = 5
-RETRY_BACKOFF_MAX_SECONDS = 600
-
-
-def _run_with_retries(task, body, job_id: int) -> None:
-    """Only transient database trouble (OperationalError) is retried, with exponential backoff; a
-    workbook with errors is a finished (failed) job. When the last retry fails too, the service
-    ends the job rather than leaving it waiting."""
-    last_attempt = task.request.retries >= task.max_retries
-    try:
-        body(job_id=job_id, last_attempt=last_attempt)
-    except OperationalError as error:
-        if last_attempt:
-            raise
-        countdown = get_exponential_backoff_interval(
-            factor=RETRY_BACKOFF_SECONDS,
-            retries=task.request.retries,
-            maximum=RETRY_BACKOFF_MAX_SECONDS,
-            full_jitter=True,
-        )
-        raise task.retry(exc=error, countdown=countdown) from error
-
 
 _LIMITS = {"soft_time_limit": IMPORT_SOFT_TIME_LIMIT, "time_limit": IMPORT_TIME_LIMIT}
 
@@ -42,25 +19,25 @@ _LIMITS = {"soft_time_limit": IMPORT_SOFT_TIME_LIMIT, "time_limit": IMPORT_TIME_
 @shared_task(bind=True, name="grid.tasks.import_check", ignore_result=True, max_retries=3, **_LIMITS)
 def import_check(self, job_id: int) -> None:
     """Check an uploaded workbook (the dry run), enqueued on commit by ``import_job_create``."""
-    _run_with_retries(self, import_job_check, job_id)
+    run_with_retries(self, import_job_check, job_id)
 
 
 @shared_task(bind=True, name="grid.tasks.import_apply", ignore_result=True, max_retries=3, **_LIMITS)
 def import_apply(self, job_id: int) -> None:
     """Write a checked workbook its uploader confirmed (``import_job_confirm``)."""
-    _run_with_retries(self, import_job_apply, job_id)
+    run_with_retries(self, import_job_apply, job_id)
 
 
 @shared_task(bind=True, name="grid.tasks.import_undo", ignore_result=True, max_retries=3, **_LIMITS)
 def import_undo(self, job_id: int) -> None:
     """Undo an applied import (``import_job_undo_request``)."""
-    _run_with_retries(self, import_job_undo, job_id)
+    run_with_retries(self, import_job_undo, job_id)
 
 
 @shared_task(bind=True, name="grid.tasks.import_run", ignore_result=True, max_retries=3, **_LIMITS)
 def import_run(self, job_id: int) -> None:
     """The one-step task of earlier versions, for messages still in a queue: now the check."""
-    _run_with_retries(self, import_job_check, job_id)
+    run_with_retries(self, import_job_check, job_id)
 
 
 @shared_task(name="grid.tasks.import_reap", ignore_result=True)

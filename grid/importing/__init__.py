@@ -467,21 +467,37 @@ def import_job_apply(*, job_id: int, last_attempt: bool = False) -> ImportJob | 
     )
 
 
-def import_job_confirm(*, actor, job: ImportJob) -> ImportJob:
-    """The uploader confirms what the check showed: the write is enqueued."""
-    refusal = import_job_refusal(actor, job, "confirm")
-    if refusal is not None:
-        raise ZhubaoError(ErrorCode.IMPORT_REFUSED, refusal, status_code=409)
+def _queue_step(job: ImportJob, *, waiting: str, queued: str, task_name: str, already: str) -> ImportJob:
+    """Move ``job`` from ``waiting`` to ``queued`` (once: a second click is refused with ``already``)
+    and enqueue its task on commit; a broker that does not take it puts the job back to ``waiting``."""
     with transaction.atomic():
-        if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
-            status=ImportJob.Status.CONFIRMED,
+        if not ImportJob.objects.filter(pk=job.pk, status=waiting).update(
+            status=queued,
             errors=[],
-            started_at=timezone.now(),  # queued since
+            started_at=timezone.now(),  # queued since (healthz, the reaper)
         ):
-            raise ZhubaoError(ErrorCode.IMPORT_REFUSED, _("This import was already confirmed."), status_code=409)
-        transaction.on_commit(lambda: _enqueue("import_apply", job.pk, on_failure=ImportJob.Status.READY))
+            raise ZhubaoError(ErrorCode.IMPORT_REFUSED, already, status_code=409)
+        transaction.on_commit(lambda: _enqueue(task_name, job.pk, on_failure=waiting))
     job.refresh_from_db()
     return job
+
+
+def _refuse_unless_allowed(actor, job: ImportJob, what: str) -> None:
+    refusal = import_job_refusal(actor, job, what)
+    if refusal is not None:
+        raise ZhubaoError(ErrorCode.IMPORT_REFUSED, refusal, status_code=409)
+
+
+def import_job_confirm(*, actor, job: ImportJob) -> ImportJob:
+    """The uploader confirms what the check showed: the write is enqueued."""
+    _refuse_unless_allowed(actor, job, "confirm")
+    return _queue_step(
+        job,
+        waiting=ImportJob.Status.READY,
+        queued=ImportJob.Status.CONFIRMED,
+        task_name="import_apply",
+        already=_("This import was already confirmed."),
+    )
 
 
 def import_job_give_up(*, job: ImportJob, status: str = ImportJob.Status.FAILED) -> ImportJob:

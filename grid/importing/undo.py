@@ -24,7 +24,6 @@ from core.errors import ErrorCode, ZhubaoError
 from core.models import AuditEvent
 from core.services import audit_record
 
-from ..access import import_job_refusal
 from ..models import Grid, GridBuilding, GridPost, Household, ImportChange, ImportJob, OrgNode
 from ..services import grid_post_fill, grid_post_vacate, grid_set_buildings, grid_set_colour, grid_update, org_tree_lock
 from .apply import _UPDATED_COLUMNS, _UPDATED_FIELDS, _update_rows
@@ -266,24 +265,19 @@ def undo_changes(*, actor, job: ImportJob) -> dict:
 
 def import_job_undo_request(*, actor, job: ImportJob) -> ImportJob:
     """The uploader asks to undo an applied import: refused (saying why) or enqueued."""
-    from . import _enqueue
+    from . import _queue_step, _refuse_unless_allowed
 
-    refusal = import_job_refusal(actor, job, "undo")
-    if refusal is not None:
-        raise ZhubaoError(ErrorCode.IMPORT_REFUSED, refusal, status_code=409)
+    _refuse_unless_allowed(actor, job, "undo")
     conflicts = undo_conflicts(changes_of(job))
     if conflicts:
         raise UndoConflict(conflicts)
-    with transaction.atomic():
-        if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.SUCCEEDED).update(
-            status=ImportJob.Status.UNDO_QUEUED,
-            errors=[],
-            started_at=timezone.now(),  # queued since
-        ):
-            raise ZhubaoError(ErrorCode.IMPORT_REFUSED, _("This import is already being undone."), status_code=409)
-        transaction.on_commit(lambda: _enqueue("import_undo", job.pk, on_failure=ImportJob.Status.SUCCEEDED))
-    job.refresh_from_db()
-    return job
+    return _queue_step(
+        job,
+        waiting=ImportJob.Status.SUCCEEDED,
+        queued=ImportJob.Status.UNDO_QUEUED,
+        task_name="import_undo",
+        already=_("This import is already being undone."),
+    )
 
 
 def _undo_body(job: ImportJob) -> None:

@@ -31,18 +31,7 @@ from tests.grid.workbooks import (
     post_row,
     row_counts,
     tree_row,
-    write_workbook,
 )
-
-
-@pytest.fixture
-def workbook(tmp_path):
-    counter = iter(range(1000))
-
-    def make(sheets, headers=None):
-        return write_workbook(tmp_path / f"book{next(counter)}.xlsx", sheets, headers)
-
-    return make
 
 
 def _upload(path, name="台账.xlsx"):

@@ -28,18 +28,7 @@ from tests.grid.workbooks import (
     store_as_text,
     store_number_as_written,
     tree_row,
-    write_workbook,
 )
-
-
-@pytest.fixture
-def workbook(tmp_path):
-    counter = iter(range(1000))
-
-    def make(sheets, headers=None):
-        return write_workbook(tmp_path / f"book{next(counter)}.xlsx", sheets, headers)
-
-    return make
 
 
 def codes(outcome) -> set[tuple]:

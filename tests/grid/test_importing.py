@@ -18,23 +18,12 @@ from tests.grid.workbooks import (
     post_row,
     row_counts,
     tree_row,
-    write_workbook,
 )
 
 
 def issue_set(outcome_or_issues):
     problems = getattr(outcome_or_issues, "problems", outcome_or_issues)
     return {(issue.sheet, issue.row, issue.column, issue.code) for issue in problems}
-
-
-@pytest.fixture
-def workbook(tmp_path):
-    counter = iter(range(1000))
-
-    def make(sheets, headers=None):
-        return write_workbook(tmp_path / f"book{next(counter)}.xlsx", sheets, headers)
-
-    return make
 
 
 # --- a valid workbook ---------------------------------------------------------------------------
