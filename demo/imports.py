@@ -151,4 +151,4 @@ def seed_imports(staff) -> list[ImportJob]:
     if written.status == ImportJob.Status.READY:
         ImportJob.objects.filter(pk=written.pk).update(status=ImportJob.Status.CONFIRMED)
         import_job_apply(job_id=written.pk)
-    return jobs
+    return list(ImportJob.objects.filter(pk__in=[job.pk for job in jobs]).order_by("pk"))

@@ -299,6 +299,18 @@ def _apply_households(plan: ImportPlan, ids: dict[Path, int], counts: dict, prog
 # --- grids and posts --------------------------------------------------------------------------
 
 
+def place_label(plan: ImportPlan, path: Path) -> str:
+    """A compound or building as people say it: 阳光小区5号楼 (place names; new nodes' from their names)."""
+    parts = []
+    for depth in (2, 3):
+        if len(path) < depth:
+            break
+        node = plan.existing_nodes.get(path[:depth])
+        place = node.place_name if node is not None else ""
+        parts.append(place or default_place_name(path[depth - 1], _KIND_BY_DEPTH[depth]) or path[depth - 1])
+    return "".join(parts)
+
+
 def _grid_state(grid: Grid, building_ids: set[int], path_of: dict[int, str]) -> dict:
     return {
         "name": grid.name,
@@ -322,7 +334,7 @@ def _apply_grids(plan: ImportPlan, ids: dict[Path, int], actor, counts: dict | N
         "grid_id", "building_id"
     ):
         stored_buildings[grid_id].add(building_id)
-    path_of = {node_id: "/".join(path[1:]) for path, node_id in ids.items() if len(path) == 3}
+    path_of = {node_id: place_label(plan, path) for path, node_id in ids.items() if len(path) == 3}
     grids = {}
     for op in plan.grids:
         community = nodes[ids[(op.community,)]]
@@ -427,12 +439,12 @@ def _apply_posts(
                 row=op.row,
                 before={
                     "holder": former.username if former else "",
-                    "holder_name": former.get_full_name() if former else "",
+                    "holder_name": former.display_name if former else "",
                     "_holder_id": former.pk if former else None,
                 },
                 after={
                     "holder": holder.username if holder else "",
-                    "holder_name": holder.get_full_name() if holder else "",
+                    "holder_name": holder.display_name if holder else "",
                     "_holder_id": holder.pk if holder else None,
                 },
             )

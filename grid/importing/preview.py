@@ -10,7 +10,8 @@ import re
 from collections import Counter
 from difflib import SequenceMatcher
 
-from ..models import default_place_name
+from ..models import default_place_name, format_address
+from .apply import place_label
 from .changes import ChangeLog, Kind, Operation
 from .validation import SHEET_ORDER
 
@@ -19,6 +20,7 @@ SAMPLE_CAP = 50
 # Household values whose loss is called out as "clears a stored value".
 CLEARABLE = ("phone", "id_number", "care_reason", "hub", "tags", "is_care")
 CLOSE_RATIO = 0.8
+_KINDS = {2: "compound", 3: "building", 4: "hub"}
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -43,20 +45,40 @@ def _complete(parsed, notes: dict) -> bool:
     return all(entry.get("reason") in NOT_DATA for entry in entries)
 
 
-def _close_existing(name: str, siblings: list[str]) -> str | None:
+def _place(name: str, kind: str) -> str:
+    return default_place_name(name, kind) or name
+
+
+def _close_existing(name: str, siblings: list[str], kind: str) -> str | None:
     """An existing sibling whose name is close to ``name`` (same place name, one inside the other,
     or nearly the same letters), as people mean "the same place". Numbers are never close:
     1号楼 and 12号楼 are two buildings."""
-    place = default_place_name(name, "")
+    place = _place(name, kind)
     for other in siblings:
         if _DIGITS.findall(other) != _DIGITS.findall(name):
             continue
-        other_place = default_place_name(other, "")
+        other_place = _place(other, kind)
         if place == other_place or place in other or other_place in name:
             return other
         if SequenceMatcher(None, name, other).ratio() >= CLOSE_RATIO:
             return other
     return None
+
+
+def _person(side: dict) -> str:
+    """A post holder as the page names them: 王建国（gridworker）, or "" for none."""
+    username = side.get("holder") or ""
+    name = side.get("holder_name") or ""
+    return f"{name}（{username}）" if name and name != username else username
+
+
+def _address(plan, key: str) -> str:
+    """A household's change key (社区/小区/楼栋|单元|门牌号) as people say it: 阳光小区1号楼2单元502室."""
+    path, unit, room = key.split("|")
+    path = tuple(path.split("/"))
+    compound = place_label(plan, path[:2])
+    building = place_label(plan, path)[len(compound) :]
+    return format_address(compound=compound, building=building, unit=unit, room=room)
 
 
 def _capped(items: list) -> dict:
@@ -91,9 +113,9 @@ def build_preview(*, parsed, plan, log: ChangeLog, summary: dict) -> dict:
                 {
                     **where,
                     "post": change.key.rsplit("|", 1)[0].replace("|", " "),
-                    "from": change.before.get("holder_name") or change.before["holder"],
+                    "from": _person(change.before),
                     "from_username": change.before["holder"],
-                    "to": change.after.get("holder_name") or change.after.get("holder") or "",
+                    "to": _person(change.after),
                 }
             )
         elif change.kind == Kind.GRID and change.operation == Operation.UPDATED:
@@ -112,15 +134,14 @@ def build_preview(*, parsed, plan, log: ChangeLog, summary: dict) -> dict:
                 for name in CLEARABLE
                 if name in change.before and change.before[name] not in ("", None, [], False) and not change.after[name]
             ]
-            address = change.key.split("|", 1)[1].replace("|", "-") if "|" in change.key else change.key
-            building = change.key.split("|", 1)[0].rsplit("/", 1)[-1]
+            address = _address(plan, change.key)
             if fields:
-                cleared.append({**where, "address": f"{building} {address}", "fields": fields})
+                cleared.append({**where, "address": address, "fields": fields})
             if len(sample) < SAMPLE_CAP:
                 sample.append(
                     {
                         **where,
-                        "address": f"{building} {address}",
+                        "address": address,
                         "fields": [
                             {"field": name, "before": _masked(name, value), "after": _masked(name, change.after[name])}
                             for name, value in change.before.items()
@@ -130,7 +151,7 @@ def build_preview(*, parsed, plan, log: ChangeLog, summary: dict) -> dict:
                 )
         elif change.kind == Kind.NODE and change.operation == Operation.CREATED:
             path = tuple(change.key.split("/"))
-            close = _close_existing(path[-1], siblings.get(path[:-1], []))
+            close = _close_existing(path[-1], siblings.get(path[:-1], []), _KINDS.get(len(path), ""))
             if close is not None:
                 close_names.append({**where, "path": " / ".join(path), "close_to": close})
     sheets = sorted(summary.get("sheets", []), key=lambda sheet: SHEET_ORDER.get(sheet["sheet"], 99))

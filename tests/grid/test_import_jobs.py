@@ -93,7 +93,7 @@ def test_the_check_writes_nothing_and_its_preview_counts_what_the_write_will_do(
     sheet = {entry["sheet"]: entry for entry in job.preview["sheets"]}[SHEET_HOUSEHOLDS]
     assert (sheet["created"], sheet["updated"], sheet["unchanged"], sheet["refused"]) == (2, 1, 0, 0)
     changed = job.preview["changed_sample"][0]
-    assert changed["row"] == 2
+    assert changed["row"] == 2 and changed["address"] == "阳光小区1号楼1单元101室"  # as people say it
     assert {item["field"]: (item["before"], item["after"]) for item in changed["fields"]}["phone"] == (
         "138****0001",
         "139****0002",
@@ -139,10 +139,12 @@ def test_the_preview_names_the_posts_taken_and_the_grid_buildings_changed(org, w
     assert job.status == ImportJob.Status.READY, job.errors
     taken = job.preview["posts_taken"]["items"]
     assert [(item["row"], item["from_username"]) for item in taken] == [(2, "gridworker")]
+    assert taken[0]["from"] == f"{org.users.gridworker.full_name}（gridworker）"  # named as people know them
+    assert taken[0]["to"] == f"{org.users.cadre1.full_name}（cadre1）"
     [changed] = job.preview["grid_buildings"]["items"]
     assert (
         changed["row"] == 2
-        and changed["after"] == ["和平小区党支部/2号楼党小组"]
+        and changed["after"] == ["和平小区2号楼"]
         and changed["before"] != changed["after"]
     )
     # Nothing happened yet: the holder keeps the post and its grant.
