@@ -123,7 +123,7 @@ def build_preview(*, parsed, plan, log: ChangeLog, summary: dict) -> dict:
                 grid_buildings.append(
                     {
                         **where,
-                        "grid": change.key.replace("|", " "),
+                        "grid": f"{change.after.get('name', '')}（{change.key.rsplit('|', 1)[-1]}）",
                         "before": change.before.get("buildings", []),
                         "after": change.after.get("buildings", []),
                     }

@@ -145,6 +145,7 @@ def test_the_preview_names_the_posts_taken_and_the_grid_buildings_changed(org, w
     assert (
         changed["row"] == 2
         and changed["after"] == ["和平小区2号楼"]
+    assert changed["grid"] == f"{org.grid1.name}（{org.grid1.code}）"
         and changed["before"] != changed["after"]
     )
     # Nothing happened yet: the holder keeps the post and its grant.
