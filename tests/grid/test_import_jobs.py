@@ -142,12 +142,8 @@ def test_the_preview_names_the_posts_taken_and_the_grid_buildings_changed(org, w
     assert taken[0]["from"] == f"{org.users.gridworker.full_name}（gridworker）"  # named as people know them
     assert taken[0]["to"] == f"{org.users.cadre1.full_name}（cadre1）"
     [changed] = job.preview["grid_buildings"]["items"]
-    assert (
-        changed["row"] == 2
-        and changed["after"] == ["和平小区2号楼"]
+    assert changed["row"] == 2 and changed["after"] == ["和平小区2号楼"] and changed["before"] != changed["after"]
     assert changed["grid"] == f"{org.grid1.name}（{org.grid1.code}）"
-        and changed["before"] != changed["after"]
-    )
     # Nothing happened yet: the holder keeps the post and its grant.
     assert GridPost.objects.get(grid=org.grid1).holder == org.users.gridworker
 
