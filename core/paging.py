@@ -48,15 +48,18 @@ class CappedPaginator(Paginator):
     the cap covers and any later page number is still served (empty past the end).
     """
 
-    def __init__(self, object_list, per_page, *, cap: int | None = COUNT_CAP, **kwargs):
+    def __init__(self, object_list, per_page, *, cap: int | None = COUNT_CAP, count_rows=None, **kwargs):
+        """``count_rows``: the same rows to count, when ``object_list`` joins tables only to show
+        them (a values list of related names): counting it would join them for nothing."""
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap
+        self.count_rows = count_rows if count_rows is not None else object_list
 
     @cached_property
     def _counted(self) -> int:
         if self.cap is None:
-            return super().count
-        return self.object_list.order_by()[: self.cap + 1].count()
+            return super().count if self.count_rows is self.object_list else self.count_rows.count()
+        return self.count_rows.order_by()[: self.cap + 1].count()
 
     @cached_property
     def capped(self) -> bool:

@@ -288,26 +288,10 @@ def node_reactivate(request, pk):
 
 
 def _household_rows(households) -> list[dict]:
-    """What the list shows of each household, read once (a dict: the template's first lookup hits).
-
-    One ``reverse()`` a page, not one a row (a row's link is the prefix and its pk); the tags'
-    names read once from the prefetch."""
+    """What the list shows of each household (grid.selectors.household_list_rows): one ``reverse()``
+    a page, not one a row (a row's link is the prefix and its pk)."""
     prefix = reverse("grid:household-detail", kwargs={"pk": 0}).removesuffix("0/")
-    return [
-        {
-            "url": f"{prefix}{household.pk}/",
-            "address": household.address,
-            "compound": household.compound.place_label,
-            "head_name": household.head_name,
-            "phone": household.masked_phone,
-            "id_number": household.masked_id_number,
-            "resident_count": household.resident_count,
-            "tags": [tag.name for tag in household.tags.all()],
-            "is_care": household.is_care,
-            "is_active": household.is_active,
-        }
-        for household in households
-    ]
+    return selectors.household_list_rows(households, detail_url_prefix=prefix)
 
 
 @login_required
@@ -334,12 +318,15 @@ def household_list(request):
     if filters.compound and filters.building and filters.building not in {b.pk for b in choices["buildings"]}:
         filters.building = None
     # An exact count for a bounded scope (a community: through its index), capped city-wide.
+    households = selectors.household_list(user=user, filters=filters)
     page = CappedPaginator(
-        selectors.household_list(user=user, filters=filters), HOUSEHOLDS_PER_PAGE, cap=count_cap(user, Action.VIEW)
+        households.values_list(*selectors.HOUSEHOLD_ROW_FIELDS),  # the page's rows as tuples (no instances)
+        HOUSEHOLDS_PER_PAGE,
+        cap=count_cap(user, Action.VIEW),
+        count_rows=households,
     ).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "households": page.object_list,
         "rows": _household_rows(page.object_list),
         "filters": filters,
         "choices": choices,

@@ -38,6 +38,7 @@ from ..services import (
     grid_set_colour,
     grid_update,
 )
+from ..caching import tree_changed
 from .changes import ChangeLog, Kind, Operation
 from .layout import SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
 from .validation import ImportPlan, Path
@@ -142,6 +143,7 @@ def _create_nodes(plan: ImportPlan, ids: dict[Path, int], log: ChangeLog) -> int
             touched.add(node.tree_id)
     for tree_id in sorted(touched):
         _rebuild_tree(tree_id)
+    tree_changed()  # bulk_create sends no signals: what is cached of the tree is stale (grid.caching)
     return len(plan.new_paths)
 
 

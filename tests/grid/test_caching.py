@@ -1,0 +1,46 @@
+"""What the household list keeps between requests (grid.caching) stops being used when the tree changes."""
+
+from django.urls import reverse
+
+from grid.caching import tree_version
+from grid.importing import workbook_import
+from grid.importing.layout import SHEET_TREE
+from grid.models import OrgNode
+from grid.services import org_node_create
+from tests.grid.workbooks import tree_row
+
+
+def _compound_options(client) -> set[str]:
+    return {node.name for node in client.get(reverse("grid:household-list")).context["choices"]["compounds"]}
+
+
+def test_a_compound_created_through_the_service_is_offered_at_once(org, login):
+    client = login(org.users.staff)
+    before = _compound_options(client)
+    org_node_create(actor=org.users.admin, name="新建小区党支部", parent=org.community)
+    assert _compound_options(client) == before | {"新建小区党支部"}
+
+
+def test_a_compound_an_import_writes_in_bulk_is_offered_at_once(org, login, workbook):
+    client = login(org.users.staff)
+    before = _compound_options(client)
+    version = tree_version()
+    path = workbook({SHEET_TREE: [tree_row(compound="导入小区党支部")]})
+    assert workbook_import(actor=org.users.staff, source=path).ok
+    assert tree_version() != version
+    assert _compound_options(client) == before | {"导入小区党支部"}
+
+
+def test_a_renamed_place_and_a_deactivated_compound_show_at_once(org, login):
+    client = login(org.users.staff)
+    _compound_options(client)
+    node = OrgNode.objects.get(pk=org.compound2.pk)
+    node.place_name = "和平新村"
+    node.save()
+    places = {node.place_name for node in client.get(reverse("grid:household-list")).context["choices"]["compounds"]}
+    assert "和平新村" in places
+
+
+def test_two_users_of_the_same_grants_share_the_options_and_others_do_not(org, login):
+    staff = _compound_options(login(org.users.staff))
+    assert _compound_options(login(org.users.other_staff)) != staff  # another community's compounds
