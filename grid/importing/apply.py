@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
+from ..caching import tree_changed
 from ..models import (
     HOUSEHOLD_FIELDS,
     Grid,
@@ -38,7 +39,6 @@ from ..services import (
     grid_set_colour,
     grid_update,
 )
-from ..caching import tree_changed
 from .changes import ChangeLog, Kind, Operation
 from .layout import SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
 from .validation import ImportPlan, Path
