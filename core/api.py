@@ -52,9 +52,12 @@ class CappedCountPagination(StandardPagination):
     everywhere; then ``count_capped`` is true ("more than ``count``") and ``next`` / ``previous``
     page on as usual. ``?page=last`` is the last page the cap covers."""
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, *, count_rows=None):
+        """``count_rows``: the same rows to count when ``queryset`` joins tables only to show them."""
         action = getattr(view, "read_action", Action.VIEW)
-        self.django_paginator_class = functools.partial(CappedPaginator, cap=count_cap(request.user, action))
+        self.django_paginator_class = functools.partial(
+            CappedPaginator, cap=count_cap(request.user, action), count_rows=count_rows
+        )
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):

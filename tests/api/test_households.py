@@ -411,3 +411,23 @@ def test_community_staff_get_an_exact_count_in_the_api(org, api, monkeypatch):
     body = api(org.users.staff).get(LIST).json()
     assert body["count_capped"] is False
     assert body["count"] == Household.objects.filter(community=org.community).count() > 5
+
+
+def test_the_list_answer_is_what_the_household_serializer_writes_field_for_field(org, api):
+    """The list is built from tuples for speed (grid.serializers.household_list_data): it must not drift."""
+    from grid.serializers import HouseholdSerializer
+    from grid.services import household_update
+
+    household_update(actor=None, household=org.household1, phone="13812345678", id_number=valid_id_number(7))
+    org.household1.tags.set(Tag.objects.all()[:2])
+    Household.objects.filter(pk=org.household2.pk).update(unit="", hub=None)
+    answer = api(org.users.staff).get(LIST, {"page_size": 200}).json()
+    ids = [row["id"] for row in answer["results"]]
+    expected = HouseholdSerializer(
+        Household.objects.select_related("building", "compound").prefetch_related("tags").in_bulk(ids).values(),
+        many=True,
+    ).data
+    assert sorted(answer["results"], key=lambda row: row["id"]) == sorted(
+        (dict(row) for row in expected), key=lambda row: row["id"]
+    )
+    assert any(row["tags"] for row in answer["results"]) and any(not row["unit"] for row in answer["results"])
