@@ -16,9 +16,11 @@ from core.access import Action
 from core.api import WRITE_ERRORS, CappedCountPagination, ScopedListRetrieveViewSet
 
 from .filters import GridFilter, HouseholdFilter, OrgNodeFilter
-from .models import Grid, Household, OrgNode
+from .models import Grid, GridPost, Household, OrgNode
 from .selectors import GRID_ORDER, HOUSEHOLD_ORDER, grid_visible_building_ids, grids_with_visible_parts
 from .serializers import (
+    GRID_LIST_COLUMNS,
+    GRID_POST_COLUMNS,
     HOUSEHOLD_LIST_COLUMNS,
     GridColourSerializer,
     GridSerializer,
@@ -31,6 +33,7 @@ from .serializers import (
     OrgNodeMoveSerializer,
     OrgNodeRenameSerializer,
     OrgNodeSerializer,
+    grid_list_data,
     household_list_data,
 )
 from .services import (
@@ -232,13 +235,28 @@ class GridViewSet(ScopedListRetrieveViewSet):
         # households, and a post holder's name only to those who may see that person.
         return grids_with_visible_parts(user=self.request.user)
 
+    def list(self, request, *args, **kwargs):
+        """The page read as tuples (grids, their posts and holders, the buildings' ids) and written as
+        GridSerializer writes it (grid_list_data), counted without the count annotations."""
+        grids = self.filter_queryset(self.get_queryset())
+        rows = self.paginator.paginate_queryset(
+            grids.values_list(*GRID_LIST_COLUMNS), request, view=self, count_rows=grids.values("pk")
+        )
+        grid_ids = [row[0] for row in rows]
+        posts = GridPost.objects.filter(grid_id__in=grid_ids).order_by(*GridPost._meta.ordering)
+        building_ids = grid_visible_building_ids(user=request.user, grid_ids=grid_ids)
+        data = grid_list_data(rows, posts.values_list(*GRID_POST_COLUMNS), building_ids)
+        return self.paginator.get_paginated_response(data)
+
     def get_serializer(self, *args, **kwargs):
         """The read serializer gets the ids of the buildings the user sees of the grids it shows,
         read for the whole page in one query."""
         if args and isinstance(args[0], list | Grid):
             grids = args[0] if isinstance(args[0], list) else [args[0]]
             kwargs.setdefault("context", self.get_serializer_context())
-            kwargs["context"]["building_ids"] = grid_visible_building_ids(user=self.request.user, grids=grids)
+            kwargs["context"]["building_ids"] = grid_visible_building_ids(
+                user=self.request.user, grid_ids=[grid.pk for grid in grids]
+            )
         return super().get_serializer(*args, **kwargs)
 
     def create(self, request):

@@ -572,13 +572,13 @@ def grids_with_visible_parts(*, user) -> QuerySet:
     )
 
 
-def grid_visible_building_ids(*, user, grids) -> dict[int, list[int]]:
-    """The ids of the buildings of ``grids`` that the user may see, by grid id, in id order.
+def grid_visible_building_ids(*, user, grid_ids) -> dict[int, list[int]]:
+    """The ids of the buildings of the grids ``grid_ids`` that the user may see, by grid id, in id order.
 
     One query of id pairs, no model per link: a page of 50 city grids has some 1,100 links, and
     making a model of each cost more than the rest of the answer.
     """
-    building_ids: dict[int, list[int]] = {grid.pk: [] for grid in grids}
+    building_ids: dict[int, list[int]] = {grid_id: [] for grid_id in grid_ids}
     links = GridBuilding.objects.filter(grid_id__in=list(building_ids))
     if not sees_grids_whole(user):
         links = links.filter(building_id__in=org_node_visible(user=user).values("id"))

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.masking import mask_phone
 from grid.models import Grid, GridBuilding, GridPostType
-from grid.services import grid_post_create
+from grid.services import grid_post_create, grid_set_colour
 from tests.api.helpers import ids, results
 from tests.factories import BuildingFactory, HouseholdFactory, UserFactory, make_grid
 
@@ -255,3 +255,24 @@ def test_a_city_wide_grid_list_counts_up_to_the_cap(org, api, monkeypatch):
     assert (body["count"], body["count_capped"]) == (2, True)
     body = api(org.users.staff).get(LIST).json()
     assert (body["count"], body["count_capped"]) == (2, False)
+
+
+@pytest.mark.parametrize("username", ["staff", "cadre1", "admin"])
+def test_the_list_answer_is_what_the_grid_serializer_writes_field_for_field(org, api, username):
+    """The list is built from tuples for speed (grid.serializers.grid_list_data): it must not drift."""
+    from grid.models import Grid
+    from grid.selectors import grid_visible_building_ids, grids_with_visible_parts
+    from grid.serializers import GridSerializer
+
+    grid_set_colour(actor=None, grid=org.grid2, colour="red", reason="外墙脱落")
+    grid_post_create(actor=None, grid=org.grid1, post_type=GridPostType.A, title="专职网格员", holder=org.users.cadre2)
+    grid_post_create(actor=None, grid=org.grid1, post_type=GridPostType.B, title="楼栋长")
+    user = getattr(org.users, username)
+    answer = api(user).get("/api/v1/grids/", {"page_size": 200}).json()["results"]
+    ids = [row["id"] for row in answer]
+    grids = list(grids_with_visible_parts(user=user).filter(pk__in=ids).order_by("community_id", "code", "id"))
+    expected = GridSerializer(
+        grids, many=True, context={"building_ids": grid_visible_building_ids(user=user, grid_ids=ids)}
+    ).data
+    assert answer == [dict(row) | {"posts": [dict(post) for post in row["posts"]]} for row in expected]
+    assert answer and any(row["posts"] for row in answer) and Grid.objects.exists()
