@@ -55,6 +55,49 @@ class OrgNodeSerializer(serializers.ModelSerializer):
         return list(reversed(names))
 
 
+ORG_NODE_LIST_COLUMNS = (
+    "id",
+    "name",
+    "place_name",
+    "code",
+    "kind",
+    "parent_id",
+    "level",
+    "is_active",
+    "deactivated_at",
+    "created_at",
+    "updated_at",
+    "parent__name",
+    "parent__parent__name",
+    "parent__parent__parent__name",
+)
+
+
+def org_node_list_data(rows) -> list[dict]:
+    """``OrgNodeSerializer(many=True).data`` for the tuples of ``ORG_NODE_LIST_COLUMNS``, built directly
+    (tests/api keeps it equal to the serializer's answer, field for field)."""
+    datetime = serializers.DateTimeField()
+    data = []
+    for pk, name, place, code, kind, parent, level, active, deactivated, created, updated, *ancestors in rows:
+        data.append(
+            {
+                "id": pk,
+                "name": name,
+                "place_name": place,
+                "code": code,
+                "kind": kind,
+                "parent": parent,
+                "level": level,
+                "path": [ancestor for ancestor in reversed(ancestors) if ancestor is not None],
+                "is_active": active,
+                "deactivated_at": datetime.to_representation(deactivated) if deactivated else None,
+                "created_at": datetime.to_representation(created),
+                "updated_at": datetime.to_representation(updated),
+            }
+        )
+    return data
+
+
 _PLACE_NAME_HELP = _(
     "Compound branch: the estate (阳光小区); building group: the building (1号楼), as addresses name them. "
     "Empty: the name without 党支部, 党小组 or 党总支."

@@ -251,3 +251,19 @@ def test_a_city_wide_org_node_list_counts_up_to_the_cap(org, api, monkeypatch):
     assert body["next"] and len(body["results"]) == 2
     staff = api(org.users.staff).get(LIST).json()
     assert staff["count_capped"] is False and staff["count"] > 3
+
+
+@pytest.mark.parametrize("username", ["staff", "cadre1", "admin"])
+def test_the_list_answer_is_what_the_node_serializer_writes_field_for_field(org, api, username):
+    """The list is built from tuples for speed (grid.serializers.org_node_list_data): it must not drift."""
+    from grid.serializers import OrgNodeSerializer
+    from grid.services import org_node_deactivate
+
+    org_node_deactivate(actor=org.users.admin, node=OrgNode.objects.get(pk=org.hub1.pk))
+    user = getattr(org.users, username)
+    answer = api(user).get(LIST, {"page_size": 200}).json()["results"]
+    nodes = OrgNode.objects.select_related("parent__parent__parent").in_bulk([row["id"] for row in answer])
+    expected = OrgNodeSerializer([nodes[row["id"]] for row in answer], many=True).data
+    assert answer == [dict(row) for row in expected]
+    assert any(row["deactivated_at"] for row in answer) or username == "cadre1"
+    assert any(len(row["path"]) == 3 for row in answer) or username == "cadre1"
