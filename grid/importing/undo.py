@@ -24,7 +24,17 @@ from core.errors import ErrorCode, ZhubaoError
 from core.models import AuditEvent
 from core.services import audit_record
 
-from ..models import Grid, GridBuilding, GridPost, Household, ImportChange, ImportJob, OrgNode
+from ..models import (
+    Grid,
+    GridBuilding,
+    GridPost,
+    Household,
+    ImportChange,
+    ImportJob,
+    OrgNode,
+    default_place_name,
+    format_address,
+)
 from ..services import grid_post_fill, grid_post_vacate, grid_set_buildings, grid_set_colour, grid_update, org_tree_lock
 from .apply import _UPDATED_COLUMNS, _UPDATED_FIELDS, _update_rows
 from .changes import Change, Kind, Operation, changes_of
@@ -50,8 +60,26 @@ class UndoConflict(ZhubaoError):
         self.total = len(conflicts)
 
 
+def _readable(change: Change) -> str:
+    """What a change names, as people say it: 阳光小区1号楼2单元502室, a node's path, a grid's code."""
+    if change.kind == Kind.HOUSEHOLD and change.key.count("|") == 2:
+        path, unit, room = change.key.split("|")
+        names = path.split("/")
+        compound = default_place_name(names[1], "compound") if len(names) > 1 else ""
+        building = default_place_name(names[2], "building") if len(names) > 2 else ""
+        return format_address(compound=compound, building=building, unit=unit, room=room)
+    return change.key.replace("|", " ")
+
+
 def _conflict(change: Change, reason: str) -> dict:
-    return {"sheet": change.sheet, "row": change.row, "kind": change.kind, "key": change.key, "reason": reason}
+    return {
+        "sheet": change.sheet,
+        "row": change.row,
+        "kind": change.kind,
+        "key": change.key,
+        "what": _readable(change),
+        "reason": reason,
+    }
 
 
 def _chunks(items: list, size: int = _BATCH):

@@ -353,3 +353,31 @@ def test_an_upload_while_the_broker_is_down_answers_the_job_page_with_the_reason
     assert job.status == ImportJob.Status.FAILED and [e["code"] for e in job.errors] == ["queue_unavailable"]
     page = client.get(response["Location"])
     assert page.status_code == 200 and "hx-trigger" not in page.content.decode()  # no poll of a job that never runs
+
+
+def test_an_undo_refused_for_rows_changed_since_answers_409_naming_them(org, login, tmp_path, enqueued):
+    from grid.services import household_update
+
+    path = write_workbook(tmp_path / "台账.xlsx", {SHEET_HOUSEHOLDS: [household_row(room="681")]})
+    client = login(org.users.staff)
+    client.post(reverse("imports:index"), {"file": SimpleUploadedFile("台账.xlsx", path.read_bytes())})
+    job = ImportJob.objects.get()
+    run_check_confirm_apply(job.pk)
+    household_update(actor=None, household=Household.objects.get(room="681"), head_name="后来改的")
+    response = client.post(reverse("imports:job-undo", kwargs={"pk": job.pk}))
+    page = response.content.decode()
+    assert response.status_code == 409 and 'id="undo-conflicts"' in page
+    assert "阳光小区1号楼" in page and "681" in page and "党小组|" not in page  # the flat as people say it
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.SUCCEEDED
+
+
+def test_someone_else_who_sees_the_job_cannot_confirm_it(org, login, staff_job, enqueued):
+    import_job_check(job_id=staff_job.pk)
+    client = login(org.users.admin)  # a system admin sees every job, but only the uploader confirms
+    page = client.get(reverse("imports:job-detail", kwargs={"pk": staff_job.pk})).content.decode()
+    assert 'id="import-confirm"' not in page
+    response = client.post(reverse("imports:job-confirm", kwargs={"pk": staff_job.pk}))
+    assert response.status_code == 302
+    staff_job.refresh_from_db()
+    assert staff_job.status == ImportJob.Status.READY
