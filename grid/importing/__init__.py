@@ -59,7 +59,6 @@ _XLSX_MAGIC = b"PK\x03\x04"
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
-    "CheckOutcome",
     "ImportOutcome",
     "ImportProgress",
     "import_error_rows",
@@ -154,9 +153,6 @@ class ImportOutcome:
         return [problem.as_dict() for problem in ordered]
 
 
-CheckOutcome = ImportOutcome
-
-
 class _Invalid(Exception):
     """Leaves the transaction (rolling it back) when validation found problems."""
 
@@ -183,7 +179,7 @@ def workbook_validate(*, actor, source, progress=None) -> tuple[ParsedWorkbook, 
     try:
         parsed = read_workbook(source, problems, progress)
         if not problems and parsed.total_rows == 0:
-            problems.add("no_rows")
+            _no_rows(parsed, problems)
         if not problems:
             plan = validate_workbook(parsed, actor=actor, problems=problems, progress=progress)
     except TooManyProblems:
