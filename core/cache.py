@@ -117,8 +117,10 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, params)
         self._outage = _outage_for(",".join(self._servers))
 
-    def _guarded(self, operation: str, fallback, call, *args, **kwargs):
-        if self._outage.skipping():
+    def _guarded(self, operation: str, fallback, call, *args, always_try: bool = False, **kwargs):
+        """``always_try``: tried even while the process skips Redis after a failure (an invalidation:
+        skipping it would leave the other processes, which may still reach Redis, reading stale data)."""
+        if not always_try and self._outage.skipping():
             return fallback
         try:
             result = call(*args, **kwargs)
@@ -141,7 +143,7 @@ class ResilientRedisCache(RedisCache):
         return self._guarded("touch", False, super().touch, key, timeout, version)
 
     def delete(self, key, version=None):
-        return self._guarded("delete", False, super().delete, key, version)
+        return self._guarded("delete", False, super().delete, key, version, always_try=True)
 
     def get_many(self, keys, version=None):
         return self._guarded("get_many", {}, super().get_many, list(keys), version)
@@ -160,7 +162,7 @@ class ResilientRedisCache(RedisCache):
         return self._guarded("set_many", list(data), super().set_many, data, timeout, version)
 
     def delete_many(self, keys, version=None):
-        self._guarded("delete_many", None, super().delete_many, list(keys), version)
+        self._guarded("delete_many", None, super().delete_many, list(keys), version, always_try=True)
 
     def clear(self):
         return self._guarded("clear", False, super().clear)

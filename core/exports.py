@@ -343,61 +343,63 @@ def export_job_run(*, job_id: int, last_attempt: bool = True) -> ExportJob | Non
         status=ExportJob.Status.RUNNING, started_at=now
     )
     if not claimed:
-        # Delivered again after its worker died (acks_late): fail it rather than run what killed it.
-        ExportJob.objects.filter(
-            pk=job_id, status=ExportJob.Status.RUNNING, started_at__lt=now - timedelta(seconds=TIME_LIMIT)
-        ).update(status=ExportJob.Status.FAILED, error_code=Failure.WORKER_LOST, finished_at=now)
+        # Found running: delivered again because its worker died (acks_late; the broker's visibility
+        # timeout is longer than the time limit, so no live run is still going). Fail it rather than
+        # run again what killed the worker.
+        ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING).update(
+            status=ExportJob.Status.FAILED, error_code=Failure.WORKER_LOST, finished_at=now
+        )
         return None
-    job = ExportJob.objects.select_related("created_by").get(pk=job_id)
-    entry = _KINDS.get(job.kind)
-    if entry is None:
-        _fail(job.pk, Failure.UNKNOWN_KIND)
-        return job
-    user = job.created_by
-    if not user.is_active or not has_action(user, entry.action):
-        _fail(job.pk, Failure.NOT_ALLOWED)
-        return job
+    job = None
     output = None
     try:
-        output = entry.write(job, user, ExportProgress(job.pk))
-        output.file.seek(0)
-        stored_name = f"{uuid.uuid4().hex}{os.path.splitext(output.name)[1]}"
-        job.file.save(stored_name, File(output.file, name=stored_name), save=False)
-        finished = timezone.now()
-        job.status = ExportJob.Status.SUCCEEDED
-        job.file_name = output.name[:200]
-        job.file_size = job.file.size
-        job.summary = output.summary
-        job.finished_at = finished
-        job.expires_at = finished + EXPORT_KEEP
-        job.save(update_fields=["status", "file", "file_name", "file_size", "summary", "finished_at", "expires_at"])
+        job = ExportJob.objects.select_related("created_by").get(pk=job_id)
+        entry = _KINDS.get(job.kind)
+        user = job.created_by
+        if entry is None:
+            _fail(job_id, Failure.UNKNOWN_KIND)
+        elif not user.is_active or not has_action(user, entry.action):
+            _fail(job_id, Failure.NOT_ALLOWED)
+        else:
+            output = entry.write(job, user, ExportProgress(job_id))
+            output.file.seek(0)
+            stored_name = f"{uuid.uuid4().hex}{os.path.splitext(output.name)[1]}"
+            job.file.save(stored_name, File(output.file, name=stored_name), save=False)
+            finished = timezone.now()
+            job.status = ExportJob.Status.SUCCEEDED
+            job.file_name = output.name[:200]
+            job.file_size = job.file.size
+            job.summary = output.summary
+            job.finished_at = finished
+            job.expires_at = finished + EXPORT_KEEP
+            job.save(update_fields=["status", "file", "file_name", "file_size", "summary", "finished_at", "expires_at"])
     except SoftTimeLimitExceeded:
-        logger.error("Export job %s stopped at the time limit (%s s)", job.pk, SOFT_TIME_LIMIT)
+        logger.error("Export job %s stopped at the time limit (%s s)", job_id, SOFT_TIME_LIMIT)
         _discard_file(job)
-        _fail(job.pk, Failure.TIME_LIMIT)
+        _fail(job_id, Failure.TIME_LIMIT)
     except OperationalError:
+        # Also when the job could not even be read after the claim: back to pending for the retry.
         _discard_file(job)
         if last_attempt:
-            logger.exception("Export job %s failed: the database stayed unavailable", job.pk)
-            _fail(job.pk, Failure.DATABASE_UNAVAILABLE)
+            logger.exception("Export job %s failed: the database stayed unavailable", job_id)
+            _fail(job_id, Failure.DATABASE_UNAVAILABLE)
             raise
-        ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
+        ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING).update(
             status=ExportJob.Status.PENDING, started_at=None
         )
         raise
     except Exception:
-        logger.exception("Export job %s failed", job.pk)
+        logger.exception("Export job %s failed", job_id)
         _discard_file(job)
-        _fail(job.pk, Failure.UNEXPECTED)
+        _fail(job_id, Failure.UNEXPECTED)
     finally:
         if output is not None:
             output.file.close()
-    job.refresh_from_db()
-    return job
+    return ExportJob.objects.select_related("created_by").get(pk=job_id)
 
 
-def _discard_file(job: ExportJob) -> None:
-    if job.file:
+def _discard_file(job: ExportJob | None) -> None:
+    if job is not None and job.file:
         try:
             job.file.delete(save=False)
         except OSError:

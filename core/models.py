@@ -77,7 +77,7 @@ class ExportJob(models.Model):
     FINISHED_STATUSES = (Status.SUCCEEDED, Status.FAILED)
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.CASCADE, related_name="export_jobs"
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="export_jobs"
     )
     # Which registered export (core.exports.register_export) and what it was asked for.
     kind = models.CharField(_("kind"), max_length=64)

@@ -4,8 +4,8 @@ The tree version: one cache entry whose value changes whenever an org node or a 
 or deleted (grid/receivers.py), or nodes are written in bulk (the import). Anything derived
 from the tree (the household list's filter options) is cached under the version it was read
 at, so a change makes every such entry unreachable at once; a short timeout is the safety net.
-The value is set again after the change's transaction commits, so a request that read the old
-rows between the change and its commit cannot keep them. With the cache down every lookup
+The entry is deleted again after the change's transaction commits, so a request that read the
+old rows between the change and its commit cannot keep them. With the cache down every lookup
 misses and pages read the database, as without the cache.
 """
 
@@ -28,7 +28,9 @@ def tree_version() -> int:
 
 
 def _bump() -> None:
-    cache.set(TREE_VERSION_KEY, time.time_ns(), None)
+    # A delete, which the cache tries even while this process is skipping a Redis that failed it
+    # (core.cache): the next reader sets a new version.
+    cache.delete(TREE_VERSION_KEY)
 
 
 def tree_changed() -> None:

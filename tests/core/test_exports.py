@@ -223,6 +223,33 @@ def test_a_task_delivered_again_after_its_worker_died_fails_the_job_rather_than_
     assert (job.status, job.error_code) == (ExportJob.Status.FAILED, Failure.WORKER_LOST)
 
 
+def test_a_task_delivered_again_at_once_after_its_worker_died_fails_the_job_too(
+    org, enqueued, django_capture_on_commit_callbacks, kind_writing
+):
+    """acks_late delivers it again within seconds: waiting for the time limit left it running for half an hour."""
+    job = _start(org.users.staff, django_capture_on_commit_callbacks)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, started_at=timezone.now())
+    kind_writing(lambda *args: pytest.fail("ran again"))
+    assert export_job_run(job_id=job.pk) is None
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == (ExportJob.Status.FAILED, Failure.WORKER_LOST)
+
+
+def test_a_database_error_just_after_the_claim_puts_the_job_back_for_the_retry(
+    org, enqueued, django_capture_on_commit_callbacks, monkeypatch
+):
+    job = _start(org.users.staff, django_capture_on_commit_callbacks)
+
+    def down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(exports, "has_action", down)
+    with pytest.raises(OperationalError):
+        export_job_run(job_id=job.pk, last_attempt=False)
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.PENDING
+
+
 def test_the_soft_time_limit_fails_the_job_with_a_clear_message(
     org, enqueued, django_capture_on_commit_callbacks, kind_writing
 ):
@@ -279,7 +306,8 @@ def test_a_transient_database_error_puts_the_job_back_for_the_retry_and_the_last
 def test_a_user_who_lost_the_right_before_the_task_ran_gets_no_file(org, enqueued, django_capture_on_commit_callbacks):
     job = _start(org.users.staff, django_capture_on_commit_callbacks)
     org.users.staff.grants.update(revoked_at=timezone.now())
-    export_job_run(job_id=job.pk)
+    returned = export_job_run(job_id=job.pk)
+    assert (returned.status, returned.error_code) == (ExportJob.Status.FAILED, Failure.NOT_ALLOWED)  # as stored
     job.refresh_from_db()
     assert (job.status, job.error_code, job.file.name) == (ExportJob.Status.FAILED, Failure.NOT_ALLOWED, "")
 
