@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.text import refuse_unsafe_text
 
+from ..caching import tree_changed
 from ..models import (
     Grid,
     GridBuilding,
@@ -96,6 +97,7 @@ def grid_set_colour(*, actor, grid: Grid, colour: str, reason: str = "", set_on=
 def grid_set_buildings(*, actor, grid: Grid, buildings: Iterable[OrgNode]) -> Grid:
     """Make exactly these buildings the grid's; a building taken from another grid leaves it."""
     buildings = _check_buildings_in_community(grid.community, buildings)
+    tree_changed()  # a grid grant reaches buildings through these links (grid.caching)
     ids = {b.pk for b in buildings}
     GridBuilding.objects.filter(grid=grid).exclude(building_id__in=ids).delete()
     GridBuilding.objects.filter(building_id__in=ids).exclude(grid=grid).delete()

@@ -13,6 +13,7 @@ from core.models import AuditEvent
 from core.services import audit_record
 from core.text import refuse_unsafe_text
 
+from ..caching import tree_changed
 from ..models import (
     CHILD_KIND,
     GridBuilding,
@@ -105,7 +106,12 @@ def org_node_rename(
     org_tree_lock(tree_id=node.tree_id)
     old_name = node.name
     node.name = name.strip()
-    if place_name is not None:  # "" goes back to the place in the name
+    kept = place_name is None or place_name.strip() == node.place_name  # not given, or sent back as it was
+    if kept and node.place_name == default_place_name(old_name, node.kind):
+        # A place name that came from the old name follows the new one (金桂小区党支部 → 朝阳小区党支部:
+        # the estate is 朝阳小区); one someone wrote stays.
+        node.place_name = default_place_name(node.name, node.kind)
+    elif not kept:  # "" goes back to the place in the name
         node.place_name = place_name.strip() or default_place_name(node.name, node.kind)
     if code is not None:
         node.code = code.strip()
@@ -367,6 +373,7 @@ def org_node_deactivate(*, actor, node: OrgNode) -> OrgNode:
         )
     now = timezone.now()
     subtree.filter(is_active=True).update(is_active=False, deactivated_at=now)
+    tree_changed()  # an update sends no signal (grid.caching)
     node.refresh_from_db()
     audit_record(user=actor, action=AuditEvent.Action.TREE_CHANGED, obj=node, detail={"op": "deactivate"})
     return node

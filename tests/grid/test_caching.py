@@ -44,3 +44,27 @@ def test_a_renamed_place_and_a_deactivated_compound_show_at_once(org, login):
 def test_two_users_of_the_same_grants_share_the_options_and_others_do_not(org, login):
     staff = _compound_options(login(org.users.staff))
     assert _compound_options(login(org.users.other_staff)) != staff  # another community's compounds
+
+
+def test_a_grid_workers_buildings_follow_the_grids_buildings_at_once(org, login):
+    from grid.services import grid_set_buildings
+
+    client = login(org.users.gridworker)  # reaches buildings through grid1's links only
+    buildings = lambda: {node.pk for node in client.get(reverse("grid:household-list")).context["choices"]["buildings"]}  # noqa: E731
+    assert buildings() == {org.building1.pk}
+    grid_set_buildings(actor=org.users.admin, grid=org.grid1, buildings=[org.building2])
+    assert buildings() == {org.building2.pk}
+
+
+def test_a_renamed_compound_whose_place_came_from_its_name_gets_the_new_place(org):
+    from grid.services import org_node_rename
+
+    node = OrgNode.objects.get(pk=org.compound2.pk)
+    assert node.place_name in ("", "和平小区") or node.place_name == node.name
+    OrgNode.objects.filter(pk=node.pk).update(place_name="和平小区")
+    node.refresh_from_db()
+    org_node_rename(actor=org.users.admin, node=node, name="朝阳小区党支部")  # the API's PATCH of the name only
+    assert OrgNode.objects.get(pk=node.pk).place_name == "朝阳小区"
+    org_node_rename(actor=org.users.admin, node=node, name="朝阳小区党支部", place_name="朝阳新村")
+    org_node_rename(actor=org.users.admin, node=node, name="东风小区党支部", place_name="朝阳新村")  # sent back
+    assert OrgNode.objects.get(pk=node.pk).place_name == "朝阳新村"  # written by someone: it stays
