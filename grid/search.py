@@ -122,7 +122,12 @@ def household_search_condition(text: str, *, nodes: Callable[[], QuerySet] | Non
     condition = Q(head_name__startswith=normalise_household_field("head_name", text))
     # A place named like the query ("阳光小区"): its households too, one ``IN`` list per column
     # (compounds, buildings), so each branch of the OR is an index range (a BitmapOr).
+    # Within the trees (communities) the user sees: a name many estates of the city share (综合楼,
+    # 北楼) must not fill the capped list with other communities' places and leave the user's own
+    # out. The tree, not the visible nodes: a cadre names the estate of their building.
     places = OrgNode.objects.filter(place_name=compact, kind__in=[OrgNodeKind.COMPOUND, OrgNodeKind.BUILDING])
+    if nodes is not None:
+        places = places.filter(tree_id__in=nodes().values("tree_id"))
     ids = {OrgNodeKind.COMPOUND: [], OrgNodeKind.BUILDING: []}
     for kind, node_id in places.values_list("kind", "id").order_by()[:LITERAL_IDS_MAX]:
         ids[kind].append(node_id)

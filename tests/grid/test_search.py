@@ -292,3 +292,17 @@ def test_a_cadre_may_name_the_estate_of_their_building(org):
     place = org.compound1.place_name or "阳光小区"
     assert found(cadre, f"{place}3号楼") == {household.pk}
     assert found(cadre, place) == {household.pk}  # the estate by its place name
+
+
+def test_a_place_name_many_communities_share_still_finds_the_users_own(org, login, monkeypatch):
+    """The places a search names are looked up among the user's nodes, not the city's first few hundred."""
+    import grid.search
+
+    monkeypatch.setattr(grid.search, "LITERAL_IDS_MAX", 2)
+    from tests.factories import CommunityFactory, CompoundFactory
+
+    for n in range(3):
+        CompoundFactory(name="重名小区党支部", place_name="重名小区", parent=CommunityFactory(name=f"别处社区{n}"))
+    OrgNode.objects.filter(pk=org.compound2.pk).update(place_name="重名小区")
+    response = login(org.users.staff).get(reverse("grid:household-list"), {"q": "重名小区"})
+    assert {row["compound_id"] for row in response.context["rows"]} == {org.compound2.pk}
