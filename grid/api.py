@@ -260,14 +260,13 @@ class GridViewSet(ScopedListRetrieveViewSet):
         return self.paginator.get_paginated_response(data)
 
     def get_serializer(self, *args, **kwargs):
-        """The read serializer gets the ids of the buildings the user sees of the grids it shows,
-        read for the whole page in one query."""
-        if args and isinstance(args[0], list | Grid):
-            grids = args[0] if isinstance(args[0], list) else [args[0]]
+        """The read serializer of one grid gets the ids of its buildings the user sees (the list is
+        written by ``list`` itself). The grid comes positionally (``answer``) or as ``instance=``
+        (the browsable API's forms)."""
+        grid = args[0] if args else kwargs.get("instance")
+        if isinstance(grid, Grid):
             kwargs.setdefault("context", self.get_serializer_context())
-            kwargs["context"]["building_ids"] = grid_visible_building_ids(
-                user=self.request.user, grid_ids=[grid.pk for grid in grids]
-            )
+            kwargs["context"]["building_ids"] = grid_visible_building_ids(user=self.request.user, grid_ids=[grid.pk])
         return super().get_serializer(*args, **kwargs)
 
     def create(self, request):

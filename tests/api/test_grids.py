@@ -276,3 +276,9 @@ def test_the_list_answer_is_what_the_grid_serializer_writes_field_for_field(org,
     ).data
     assert answer == [dict(row) | {"posts": [dict(post) for post in row["posts"]]} for row in expected]
     assert answer and any(row["posts"] for row in answer) and Grid.objects.exists()
+
+
+def test_the_browsable_api_shows_a_grid(org, api):
+    """DRF's HTML page builds its forms with get_serializer(instance=…): it must not lose the buildings."""
+    response = api(org.users.staff).get(f"/api/v1/grids/{org.grid1.pk}/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200 and org.grid1.code in response.content.decode()
