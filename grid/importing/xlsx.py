@@ -53,6 +53,10 @@ _MERGE_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*[
 _SCAN_CHUNK = 1 << 20
 _TEXT_TAG = f"{{{SHEET_MAIN_NS}}}t"
 _STRING_TAG = f"{{{SHEET_MAIN_NS}}}si"
+_CELL_TAG = f"{{{SHEET_MAIN_NS}}}c"
+# A row holds at most this many cells in any real workbook (Excel's last column, XFD): counted as
+# the cells arrive, so a row of millions of <c/> is refused before it is built in memory.
+EXCEL_MAX_COLUMN = 16_384
 _DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?\bref\s*=\s*["\']([^"\']+)["\']')
 _RUN_TAG = f"{{{SHEET_MAIN_NS}}}r"
 _DIGITS = "0123456789"
@@ -135,6 +139,9 @@ class XlsxWorkbook:
                     continue
                 info = SheetInfo(sheet.name, sheet.state or "visible", "chartsheet" not in (relation.Type or ""))
                 self._parts[sheet.name] = _Part(info, relation.target)
+        except XlsxError:
+            self._archive.close()
+            raise
         except (KeyError, ValueError, TypeError, AttributeError, IndexError, ParseError, OSError) as error:
             self._archive.close()
             raise XlsxError(str(error)) from error
@@ -152,6 +159,8 @@ class XlsxWorkbook:
                 if element.tag == _STRING_TAG:
                     strings.append(_text_of(element).replace("x005F_", ""))
                     element.clear()
+                    if len(strings) > MAX_SCANNED_CELLS:  # more strings than cells the reader looks at
+                        raise SheetTooLarge(SHARED_STRINGS.rsplit("/", 1)[-1], 0)
         return strings
 
     def close(self) -> None:
@@ -255,15 +264,24 @@ class XlsxWorkbook:
         active: list[_Merge] = []
         previous = 0
         with self._archive.open(part.path) as source:
+            row_cells = 0
             for _event, element in iterparse(source):
+                if element.tag == _CELL_TAG:
+                    row_cells += 1
+                    self._scanned_cells += 1
+                    if row_cells > EXCEL_MAX_COLUMN or self._scanned_cells > MAX_SCANNED_CELLS:
+                        raise SheetTooLarge(part.info.name, previous + 1)
+                    continue
                 if element.tag != ROW_TAG:
                     continue
+                row_cells = 0
                 self._scanned_rows += 1
-                self._scanned_cells += len(element)
-                if self._scanned_rows > MAX_SCANNED_ROWS or self._scanned_cells > MAX_SCANNED_CELLS:
+                if self._scanned_rows > MAX_SCANNED_ROWS:
                     raise SheetTooLarge(part.info.name, previous + 1)
                 number = element.get("r")
-                number = int(float(number)) if number else previous + 1
+                if number and not number.isdigit():
+                    raise XlsxError(f"row number {number[:20]!r} is not a number")
+                number = int(number) if number else previous + 1
                 if number <= previous or number > EXCEL_MAX_ROW:
                     raise XlsxError(f"row {number} out of order")
                 previous = number

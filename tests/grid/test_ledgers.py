@@ -728,3 +728,29 @@ def test_a_plain_workbook_without_a_title_reads_as_before(tmp_path):
     assert not problems
     assert parsed.get(SHEET_HOUSEHOLDS).header_row == 1
     assert parsed.get(SHEET_HOUSEHOLDS).skipped_rows == []
+
+
+def test_a_row_of_more_cells_than_excel_has_columns_is_refused_as_it_arrives(org, tmp_path):
+    """A few hundred kilobytes of one row of <c/> once grew to gigabytes before the cell count was checked."""
+    from tests.grid.hostile_workbooks import rewrite_sheet
+
+    path = write_ledger(tmp_path / "long-row.xlsx", {SHEET_HOUSEHOLDS: [HEADERS, household()]})
+    rewrite_sheet(
+        path,
+        SHEET_HOUSEHOLDS,
+        lambda xml: xml.replace(b"</sheetData>", b'<row r="9">' + b"<c/>" * 20_000 + b"</row></sheetData>"),
+    )
+    before = row_counts()
+    outcome = workbook_import(actor=org.users.staff, source=path)
+    assert [(problem.sheet, problem.code) for problem in outcome.problems] == [(SHEET_HOUSEHOLDS, "sheet_too_large")]
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("number", ["inf", "1e400", "-3", "2.5"])
+def test_a_row_number_that_is_not_one_is_an_unreadable_workbook_not_an_unexpected_error(org, tmp_path, number):
+    from tests.grid.hostile_workbooks import rewrite_sheet
+
+    path = write_ledger(tmp_path / "bad-row.xlsx", {SHEET_HOUSEHOLDS: [HEADERS, household()]})
+    rewrite_sheet(path, SHEET_HOUSEHOLDS, lambda xml: xml.replace(b'<row r="2"', f'<row r="{number}"'.encode()))
+    outcome = workbook_import(actor=org.users.staff, source=path)
+    assert [problem.code for problem in outcome.problems] == ["not_a_workbook"]
