@@ -209,7 +209,10 @@ def node_rename(request, pk):
     title = _("Rename %(name)s") % {"name": node.name}
     if request.method == "POST" and form.is_valid():
         try:
-            services.org_node_rename(actor=request.user, node=node, **form.cleaned_data)
+            data = dict(form.cleaned_data)
+            if "place_name" not in form.changed_data:
+                data["place_name"] = None  # left as shown: one that came from the old name follows the new
+            services.org_node_rename(actor=request.user, node=node, **data)
         except ZhubaoError as error:
             apply_service_error(form, error)
         else:

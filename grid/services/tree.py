@@ -106,12 +106,12 @@ def org_node_rename(
     org_tree_lock(tree_id=node.tree_id)
     old_name = node.name
     node.name = name.strip()
-    kept = place_name is None or place_name.strip() == node.place_name  # not given, or sent back as it was
-    if kept and node.place_name == default_place_name(old_name, node.kind):
-        # A place name that came from the old name follows the new one (金桂小区党支部 → 朝阳小区党支部:
-        # the estate is 朝阳小区); one someone wrote stays.
-        node.place_name = default_place_name(node.name, node.kind)
-    elif not kept:  # "" goes back to the place in the name
+    if place_name is None:
+        if node.place_name == default_place_name(old_name, node.kind):
+            # Not given, and it came from the old name: it follows the new one (金桂小区党支部 →
+            # 朝阳小区党支部: the estate is 朝阳小区). One someone wrote stays.
+            node.place_name = default_place_name(node.name, node.kind)
+    else:  # "" goes back to the place in the name
         node.place_name = place_name.strip() or default_place_name(node.name, node.kind)
     if code is not None:
         node.code = code.strip()

@@ -66,5 +66,14 @@ def test_a_renamed_compound_whose_place_came_from_its_name_gets_the_new_place(or
     org_node_rename(actor=org.users.admin, node=node, name="朝阳小区党支部")  # the API's PATCH of the name only
     assert OrgNode.objects.get(pk=node.pk).place_name == "朝阳小区"
     org_node_rename(actor=org.users.admin, node=node, name="朝阳小区党支部", place_name="朝阳新村")
-    org_node_rename(actor=org.users.admin, node=node, name="东风小区党支部", place_name="朝阳新村")  # sent back
+    org_node_rename(actor=org.users.admin, node=OrgNode.objects.get(pk=node.pk), name="东风小区党支部")
     assert OrgNode.objects.get(pk=node.pk).place_name == "朝阳新村"  # written by someone: it stays
+
+
+def test_renaming_in_the_portal_without_touching_the_place_name_moves_a_derived_one(org, login):
+    OrgNode.objects.filter(pk=org.compound2.pk).update(name="金桂小区党支部", place_name="金桂小区")
+    client = login(org.users.admin)
+    url = reverse("grid:node-rename", kwargs={"pk": org.compound2.pk})
+    response = client.post(url, {"name": "朝阳小区党支部", "place_name": "金桂小区", "code": ""})
+    assert response.status_code == 302
+    assert OrgNode.objects.get(pk=org.compound2.pk).place_name == "朝阳小区"
