@@ -164,7 +164,8 @@ def _progress_context(job: ImportJob, user) -> dict:
             percent=min(100, round(100 * processed / total)) if total else None,
         )
     elif job.status in WAITING:
-        context["stalled"] = timezone.now() - (job.finished_at or job.created_at) > STALLED_AFTER
+        # Waiting since it was queued (``started_at`` of a queued job; the upload for a new one).
+        context["stalled"] = timezone.now() - (job.started_at or job.created_at) > STALLED_AFTER
     if job.status == ImportJob.Status.FAILED:
         context["errors"] = import_error_rows(job)
     elif job.status == ImportJob.Status.READY:

@@ -246,10 +246,16 @@ def _run(*, actor, source, progress, dry_run: bool, expected: str | None = None,
             problems=problems,
             preview=refused_preview(parsed=parsed, problems=problems),
         )
-    except (IntegrityError, ZhubaoError) as error:
+    except IntegrityError as error:
         # Someone changed the same data between the check and the write; all was rolled back.
         logger.warning("Import conflicted with a concurrent change: %s", error, exc_info=True)
         return ImportOutcome(ok=False, total_rows=parsed.total_rows, problems=[ImportProblem(code="conflict")])
+    except ZhubaoError as error:
+        # A service refused a write the rows ask for (e.g. revoking a former holder's grant that is not
+        # the user's to revoke): its own message says why; all was rolled back.
+        logger.info("An import write was refused: %s", error)
+        problem = ImportProblem(code="refused", params={"reason": error.message})
+        return ImportOutcome(ok=False, total_rows=parsed.total_rows, problems=[problem])
     return ImportOutcome(ok=True, total_rows=parsed.total_rows, summary=summary, preview=preview)
 
 

@@ -128,6 +128,7 @@ MESSAGES = {
         "The background service is not available at the moment, so this step did not start and nothing was "
         "written. Please try again in a few minutes."
     ),
+    "refused": gettext_noop("Nothing was written: the portal refused one of the changes. %(reason)s"),
     "too_slow": gettext_noop(
         "The import took longer than its time limit and was stopped, so nothing was written. Please split the "
         "workbook into smaller files."

@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q, Subquery
+from django.db.models import ProtectedError, Q, RestrictedError, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -152,9 +152,20 @@ def undo_conflicts(changes: list[Change]) -> list[dict]:
             in_use.add(child_parent)
         place = Q(community_id__in=node_ids) | Q(compound_id__in=node_ids) | Q(building_id__in=node_ids)
         place |= Q(hub_id__in=node_ids)
-        for values in Household.objects.filter(place).values_list("pk", "compound_id", "building_id", "hub_id"):
-            if values[0] not in created_households:
-                in_use.update(value for value in values[1:] if value in node_ids)
+        # A household the import linked to a hub it created gets its hub back before the hub goes.
+        hub_returns = {
+            c.object_id: c.before.get("_hub_id")
+            for c in households
+            if c.operation == Operation.UPDATED and "_hub_id" in c.before
+        }
+        for pk, compound, building, hub in Household.objects.filter(place).values_list(
+            "pk", "compound_id", "building_id", "hub_id"
+        ):
+            if pk in created_households:
+                continue
+            if pk in hub_returns:
+                hub = hub_returns[pk]
+            in_use.update(value for value in (compound, building, hub) if value in node_ids)
         in_use.update(
             GridBuilding.objects.filter(building_id__in=node_ids)
             .exclude(grid_id__in=touched_grids)
@@ -258,7 +269,12 @@ def _undo_nodes(changes: list[Change]) -> None:
     nodes = OrgNode.objects.in_bulk([change.object_id for change in changes])
     trees = {node.tree_id for node in nodes.values()}
     for node in sorted(nodes.values(), key=lambda node: -node.level):
-        OrgNode.objects.filter(pk=node.pk).delete()
+        try:
+            OrgNode.objects.filter(pk=node.pk).delete()
+        except (ProtectedError, RestrictedError) as error:
+            # Something the check does not know holds it (a work group paired with a new compound …).
+            change = next(change for change in changes if change.object_id == node.pk)
+            raise UndoConflict([_conflict(change, "in_use")]) from error
     for tree_id in sorted(trees):
         if OrgNode.objects.filter(tree_id=tree_id).exists():
             OrgNode.objects.partial_rebuild(tree_id)

@@ -19,6 +19,7 @@ from grid.importing import (
     import_job_create,
     progress_key,
     workbook_check,
+    workbook_import,
 )
 from grid.importing.layout import HOUSEHOLDS, SHEET_GRIDS, SHEET_HOUSEHOLDS, SHEET_POSTS, SHEET_TREE
 from grid.importing.undo import UndoConflict, import_job_undo, import_job_undo_request
@@ -490,3 +491,75 @@ def test_a_confirmation_the_queue_does_not_take_goes_back_to_ready_and_says_so(
     assert job.status == ImportJob.Status.READY and [e["code"] for e in job.errors] == ["queue_unavailable"]
     page = login(org.users.staff).get(reverse("imports:job-detail", kwargs={"pk": job.pk})).content.decode()
     assert 'id="step-error"' in page and 'id="import-confirm"' in page
+
+
+def test_an_import_that_linked_households_to_a_hub_it_created_can_be_undone(
+    org, workbook, django_capture_on_commit_callbacks
+):
+    path = workbook(
+        {
+            SHEET_TREE: [tree_row(compound="阳光小区党支部", building="1号楼党小组", hub="新建中心户")],
+            SHEET_HOUSEHOLDS: [household_row(room="101", hub="新建中心户")],  # org.household1 joins the new hub
+        }
+    )
+    hub_before = Household.objects.get(pk=org.household1.pk).hub_id
+    job = _applied(org.users.staff, path, django_capture_on_commit_callbacks)
+    assert Household.objects.get(pk=org.household1.pk).hub.name == "新建中心户"
+    with django_capture_on_commit_callbacks():
+        import_job_undo_request(actor=org.users.staff, job=job)
+    import_job_undo(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.UNDONE, job.summary.get("undo_refused")
+    assert Household.objects.get(pk=org.household1.pk).hub_id == hub_before
+    assert not OrgNode.objects.filter(name="新建中心户").exists()
+
+
+def test_a_node_something_else_now_holds_refuses_the_undo_instead_of_failing_it(
+    org, workbook, django_capture_on_commit_callbacks
+):
+    from liaison.services import work_group_create, work_team_create
+
+    job = _applied(
+        org.users.staff,
+        workbook({SHEET_TREE: [tree_row(compound="新建小区党支部")]}),
+        django_capture_on_commit_callbacks,
+    )
+    compound = OrgNode.objects.get(name="新建小区党支部")
+    team = work_team_create(actor=org.users.admin, bureau_name="市住建局", name="工作队", community=org.community)
+    work_group_create(actor=org.users.admin, team=team, name="第一组", compound=compound)  # holds it (PROTECT)
+    with django_capture_on_commit_callbacks():
+        import_job_undo_request(actor=org.users.staff, job=job)
+    import_job_undo(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.SUCCEEDED and [e["code"] for e in job.errors] == ["undo_conflict"]
+    assert [(item["row"], item["reason"]) for item in job.summary["undo_refused"]] == [(2, "in_use")]
+    assert OrgNode.objects.filter(pk=compound.pk).exists()
+
+
+def test_a_write_a_service_refuses_says_why_instead_of_data_changed(org, workbook, monkeypatch):
+    import grid.importing.apply as apply_module
+
+    def refuse(**kwargs):
+        raise ZhubaoError("permission_denied", "此人还在其他社区工作，不能由您撤销其授权。")
+
+    monkeypatch.setattr(apply_module, "grid_post_vacate", refuse)
+    org.grid1.posts.all().delete()
+    GridPost.objects.create(grid=org.grid1, post_type="A", title="专职网格员", holder=org.users.gridworker)
+    outcome = workbook_import(
+        actor=org.users.staff, source=workbook({SHEET_POSTS: [post_row(code=org.grid1.code, holder="cadre1")]})
+    )
+    assert [problem.code for problem in outcome.problems] == ["refused"]
+    assert "此人还在其他社区工作" in outcome.problems[0].message()
+    assert GridPost.objects.get(grid=org.grid1).holder == org.users.gridworker
+
+
+def test_a_confirmed_job_is_not_called_stalled_as_soon_as_it_is_queued(
+    org, workbook, login, django_capture_on_commit_callbacks
+):
+    job = _checked(org.users.staff, workbook({SHEET_HOUSEHOLDS: [household_row(room="601")]}))
+    ImportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(minutes=5))
+    job.refresh_from_db()
+    with django_capture_on_commit_callbacks():
+        import_job_confirm(actor=org.users.staff, job=job)
+    page = login(org.users.staff).get(reverse("imports:job-detail", kwargs={"pk": job.pk})).content.decode()
+    assert "alert-warning" not in page
