@@ -660,6 +660,9 @@ def check_households(plans) -> None:
 # --- main -------------------------------------------------------------------------------------------------
 
 
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=1_000_000)
@@ -669,6 +672,13 @@ def main() -> None:
     options = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("The bench city needs PostgreSQL (COPY): set DATABASE_URL.")
+    database = connection.settings_dict
+    if "bench" not in (database["NAME"] or "") or (database["HOST"] or "localhost") not in LOCAL_HOSTS:
+        # It writes a million rows and a city-wide admin whose password is in the README.
+        raise SystemExit(
+            f"The bench city is built only in a local database whose name says bench (here: {database['NAME']} "
+            f"on {database['HOST'] or 'localhost'}), e.g. postgres://postgres@127.0.0.1:5432/zhubao_bench."
+        )
     communities = options.communities or (
         500 if options.households >= 1_000_000 else max(4, options.households // 2000)
     )
