@@ -114,7 +114,10 @@ def user_deactivated(*, actor, user: User) -> User:
 def user_api_token_issue(*, user: User, request=None) -> Token:
     """The person's API token; a fresh one when the old one expired. A successful login: audited."""
     with transaction.atomic():
-        token = Token.objects.select_for_update().filter(user=user).first()
+        # The person's row, locked: two logins at once would otherwise both find no token (or both
+        # delete the expired one) and both create one, and the second fail on the one-to-one key.
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        token = Token.objects.filter(user=user).first()
         if token is not None and token_has_expired(token):
             token.delete()
             token = None

@@ -42,6 +42,9 @@ def _check_code_unique(grid: Grid) -> None:
     from ..rules import grid_code_key
 
     key = grid_code_key(grid.code)
+    # The community's row, locked (callers are atomic): two grids written at once as "1" and "01"
+    # would otherwise both find no clash.
+    OrgNode.objects.select_for_update().filter(pk=grid.community_id).exists()
     others = Grid.objects.filter(community_id=grid.community_id).exclude(pk=grid.pk).values_list("code", flat=True)
     clash = next((code for code in others if grid_code_key(code) == key), None)
     if clash is not None:
