@@ -31,6 +31,7 @@ from .importing import (
     import_progress,
 )
 from .importing.layout import HOUSEHOLDS
+from .importing.notes import render_note
 from .importing.undo import UndoConflict, import_job_undo_request
 from .models import ImportJob
 
@@ -43,12 +44,16 @@ PHASES = {
     "trying": (3, gettext_lazy("Working out what would change (nothing is written yet)")),
     "writing": (3, gettext_lazy("Writing to the portal")),
 }
-WAITING = (ImportJob.Status.PENDING, ImportJob.Status.CONFIRMED, ImportJob.Status.UNDO_QUEUED)
-FIELD_LABELS = {
-    **{column.key: column.header for column in HOUSEHOLDS.columns},
-    "tags": "标签",
-    "hub": "党员中心户",
+JOB_FAILURES = {
+    "worker_lost",
+    "queue_unavailable",
+    "too_slow",
+    "unexpected",
+    "database_unavailable",
+    "conflict",
+    "refused",
 }
+FIELD_LABELS = {column.key: column.header for column in HOUSEHOLDS.columns}  # as the sheet names them
 
 
 class ImportUploadForm(forms.Form):
@@ -106,15 +111,6 @@ def _job_for(request, pk) -> ImportJob:
     return get_in_scope_or_404(ImportJob.objects.select_related("created_by"), request.user, Action.IMPORT, pk=pk)
 
 
-def _note_text(reason: str) -> str:
-    """What a "not read" reason means, in the reader's language (grid.importing.notes)."""
-    try:
-        from .importing.notes import render_note
-    except ImportError:  # pragma: no cover - the catalogue is part of the reader
-        return reason
-    return render_note(reason)
-
-
 def _preview_context(preview: dict) -> dict:
     """The preview as the template shows it: field names as the sheet's headers, reasons as sentences."""
     if not preview:
@@ -137,12 +133,12 @@ def _preview_context(preview: dict) -> dict:
             for item in preview.get("changed_sample", [])
         ],
         "ignored_sheets": [
-            {**sheet, "why": _note_text(sheet.get("reason", ""))} for sheet in not_read.get("sheets", [])
+            {**sheet, "why": render_note(sheet.get("reason", ""))} for sheet in not_read.get("sheets", [])
         ],
         "ignored_columns": [
-            {**column, "why": _note_text(column.get("reason", ""))} for column in not_read.get("columns", [])
+            {**column, "why": render_note(column.get("reason", ""))} for column in not_read.get("columns", [])
         ],
-        "skipped_rows": [{**row, "why": _note_text(row.get("reason", ""))} for row in not_read.get("rows", [])],
+        "skipped_rows": [{**row, "why": render_note(row.get("reason", ""))} for row in not_read.get("rows", [])],
         "skipped_total": not_read.get("rows_total", 0),
     }
 
@@ -163,11 +159,14 @@ def _progress_context(job: ImportJob, user) -> dict:
             total=total,
             percent=min(100, round(100 * processed / total)) if total else None,
         )
-    elif job.status in WAITING:
+    elif job.status in ImportJob.QUEUED_STATUSES:
         # Waiting since it was queued (``started_at`` of a queued job; the upload for a new one).
         context["stalled"] = timezone.now() - (job.started_at or job.created_at) > STALLED_AFTER
     if job.status == ImportJob.Status.FAILED:
         context["errors"] = import_error_rows(job)
+        # Stopped for a reason that is not in the workbook (a lost worker, the queue, the time limit):
+        # the page says so instead of asking to correct the file.
+        context["job_failure"] = bool(job.errors) and all(e.get("code") in JOB_FAILURES for e in job.errors)
     elif job.status == ImportJob.Status.READY:
         context["may_confirm"] = import_job_refusal(user, job, "confirm") is None
         context["step_errors"] = import_error_rows(job)  # a confirmation the queue did not take

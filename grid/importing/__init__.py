@@ -66,7 +66,6 @@ __all__ = [
     "import_job_check",
     "import_job_confirm",
     "import_job_create",
-    "import_job_give_up",
     "import_job_list",
     "import_job_refusal",
     "import_progress",
@@ -372,9 +371,10 @@ def _start(job_id: int, waiting: str, active: str) -> ImportJob | None:
     return None
 
 
-def _run_job(job_id: int, *, waiting: str, active: str, body, last_attempt: bool, on_error: str):
+def _run_job(job_id: int, *, waiting: str, active: str, body, last_attempt: bool, on_error: str, prefix: str = ""):
     """Run ``body(job)`` for a job that waits in ``waiting``; transient database errors put it back
-    for the task's retry (or give up on the last attempt); anything else ends it in ``on_error``."""
+    for the task's retry (or give up on the last attempt); anything else ends it in ``on_error``.
+    ``prefix`` names the step in the failure's code ("undo_": what stopped was the undo, not the import)."""
     job = _start(job_id, waiting, active)
     if job is None:
         return ImportJob.objects.filter(pk=job_id).first()
@@ -384,17 +384,17 @@ def _run_job(job_id: int, *, waiting: str, active: str, body, last_attempt: bool
     except OperationalError:
         if last_attempt:
             logger.exception("Import job %s failed: the database stayed unavailable through every retry", job.pk)
-            import_job_give_up(job=job, status=on_error)
+            _finish_safely(job, on_error, f"{prefix}database_unavailable")
             raise
         ImportJob.objects.filter(pk=job.pk).update(status=waiting)
         raise
     except SoftTimeLimitExceeded:
         logger.exception("Import job %s took too long", job.pk)
-        _finish_safely(job, on_error, "too_slow")
+        _finish_safely(job, on_error, f"{prefix}too_slow")
         raise
     except Exception:
         logger.exception("Import job %s failed", job.pk)
-        _finish_safely(job, on_error, "unexpected")
+        _finish_safely(job, on_error, f"{prefix}unexpected")
         raise
     return job
 
@@ -500,14 +500,6 @@ def import_job_confirm(*, actor, job: ImportJob) -> ImportJob:
         task_name="import_apply",
         already=_("This import was already confirmed."),
     )
-
-
-def import_job_give_up(*, job: ImportJob, status: str = ImportJob.Status.FAILED) -> ImportJob:
-    """End a job whose retries after transient database errors are used up (nothing was written)."""
-    if job.status in ImportJob.FINISHED_STATUSES:
-        return job
-    _finish_safely(job, status, "database_unavailable")
-    return job
 
 
 def import_job_list(*, user, limit: int = 20):

@@ -128,6 +128,18 @@ MESSAGES = {
         "The background service is not available at the moment, so this step did not start and nothing was "
         "written. Please try again in a few minutes."
     ),
+    "undo_too_slow": gettext_noop(
+        "The undo took longer than its time limit and was stopped, so nothing was undone: the imported data is "
+        "as it was. You may start the undo again."
+    ),
+    "undo_unexpected": gettext_noop(
+        "An unexpected error stopped the undo, so nothing was undone: the imported data is as it was. "
+        "Please tell your admin."
+    ),
+    "undo_database_unavailable": gettext_noop(
+        "The database could not be reached during the undo, even after several attempts, so nothing was undone. "
+        "You may start the undo again later."
+    ),
     "refused": gettext_noop("Nothing was written: the portal refused one of the changes. %(reason)s"),
     "too_slow": gettext_noop(
         "The import took longer than its time limit and was stopped, so nothing was written. Please split the "

@@ -38,6 +38,7 @@ from ..models import (
 from ..services import grid_post_fill, grid_post_vacate, grid_set_buildings, grid_set_colour, grid_update, org_tree_lock
 from .apply import _UPDATED_COLUMNS, _UPDATED_FIELDS, _update_rows
 from .changes import Change, Kind, Operation, changes_of
+from .problems import render_message
 
 CONFLICT_CAP = 200
 _BATCH = 5_000
@@ -48,13 +49,7 @@ class UndoConflict(ZhubaoError):
 
     def __init__(self, conflicts: list[dict]):
         super().__init__(
-            ErrorCode.IMPORT_UNDO_CONFLICT,
-            _(
-                "The import cannot be undone: %(count)s of the rows it wrote were changed since. "
-                "Nothing was undone. Please change those rows by hand."
-            )
-            % {"count": len(conflicts)},
-            status_code=409,
+            ErrorCode.IMPORT_UNDO_CONFLICT, render_message("undo_conflict", {"count": len(conflicts)}), status_code=409
         )
         self.conflicts = conflicts[:CONFLICT_CAP]
         self.total = len(conflicts)
@@ -345,4 +340,5 @@ def import_job_undo(*, job_id: int, last_attempt: bool = False) -> ImportJob | N
         body=_undo_body,
         last_attempt=last_attempt,
         on_error=ImportJob.Status.SUCCEEDED,
+        prefix="undo_",
     )

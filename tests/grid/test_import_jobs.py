@@ -563,3 +563,24 @@ def test_a_confirmed_job_is_not_called_stalled_as_soon_as_it_is_queued(
         import_job_confirm(actor=org.users.staff, job=job)
     page = login(org.users.staff).get(reverse("imports:job-detail", kwargs={"pk": job.pk})).content.decode()
     assert "alert-warning" not in page
+
+
+def test_an_undo_that_breaks_says_the_undo_stopped_not_the_import(
+    org, workbook, monkeypatch, django_capture_on_commit_callbacks
+):
+    import grid.importing.undo as undo_module
+
+    job = _applied(
+        org.users.staff, workbook({SHEET_HOUSEHOLDS: [household_row(room="601")]}), django_capture_on_commit_callbacks
+    )
+    with django_capture_on_commit_callbacks():
+        import_job_undo_request(actor=org.users.staff, job=job)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(undo_module, "_undo_households", broken)
+    with pytest.raises(RuntimeError):
+        import_job_undo(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.SUCCEEDED and [e["code"] for e in job.errors] == ["undo_unexpected"]

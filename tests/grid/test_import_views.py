@@ -381,3 +381,13 @@ def test_someone_else_who_sees_the_job_cannot_confirm_it(org, login, staff_job, 
     assert response.status_code == 302
     staff_job.refresh_from_db()
     assert staff_job.status == ImportJob.Status.READY
+
+
+def test_a_job_stopped_for_a_reason_outside_the_workbook_does_not_ask_to_correct_it(org, login, staff_job):
+    from grid.importing.problems import ImportProblem
+
+    ImportJob.objects.filter(pk=staff_job.pk).update(
+        status=ImportJob.Status.FAILED, errors=[ImportProblem(code="queue_unavailable").as_dict()]
+    )
+    page = login(org.users.staff).get(reverse("imports:job-detail", kwargs={"pk": staff_job.pk})).content.decode()
+    assert 'id="job-failure"' in page and 'id="import-errors"' not in page
