@@ -16,8 +16,15 @@ from core.access import Action
 from core.api import WRITE_ERRORS, CappedCountPagination, ScopedListRetrieveViewSet
 
 from .filters import GridFilter, HouseholdFilter, OrgNodeFilter
-from .models import Grid, GridPost, Household, OrgNode
-from .selectors import GRID_ORDER, HOUSEHOLD_ORDER, grid_visible_building_ids, grids_with_visible_parts
+from .models import Grid, Household, OrgNode
+from .selectors import (
+    GRID_ORDER,
+    HOUSEHOLD_ORDER,
+    grid_post_rows,
+    grid_visible_building_ids,
+    grids_with_visible_parts,
+    household_tags,
+)
 from .serializers import (
     GRID_LIST_COLUMNS,
     GRID_POST_COLUMNS,
@@ -182,13 +189,7 @@ class HouseholdViewSet(ScopedListRetrieveViewSet):
         rows = self.paginator.paginate_queryset(
             households.values_list(*HOUSEHOLD_LIST_COLUMNS), request, view=self, count_rows=households
         )
-        tag_codes: dict[int, list[str]] = {}
-        for household_id, code in (
-            Household.tags.through.objects.filter(household_id__in=[row[0] for row in rows])
-            .order_by("tag__sort_order", "tag__code")
-            .values_list("household_id", "tag__code")
-        ):
-            tag_codes.setdefault(household_id, []).append(code)
+        tag_codes = household_tags(household_ids=[row[0] for row in rows])
         return self.paginator.get_paginated_response(household_list_data(rows, tag_codes))
 
     def create(self, request):
@@ -254,9 +255,9 @@ class GridViewSet(ScopedListRetrieveViewSet):
             grids.values_list(*GRID_LIST_COLUMNS), request, view=self, count_rows=grids.values("pk")
         )
         grid_ids = [row[0] for row in rows]
-        posts = GridPost.objects.filter(grid_id__in=grid_ids).order_by(*GridPost._meta.ordering)
+        posts = grid_post_rows(grid_ids=grid_ids, columns=GRID_POST_COLUMNS)
         building_ids = grid_visible_building_ids(user=request.user, grid_ids=grid_ids)
-        data = grid_list_data(rows, posts.values_list(*GRID_POST_COLUMNS), building_ids)
+        data = grid_list_data(rows, posts, building_ids)
         return self.paginator.get_paginated_response(data)
 
     def get_serializer(self, *args, **kwargs):

@@ -179,6 +179,7 @@ def _progress_context(job: ImportJob, user) -> dict:
         context["undo_until"] = job.applied_at + IMPORT_UNDO_WINDOW if job.applied_at else None
         context["undo_errors"] = import_error_rows(job)
         context["undo_refused"] = job.summary.get("undo_refused", [])
+        context["undo_refused_total"] = job.summary.get("undo_refused_total", 0)
     return context
 
 

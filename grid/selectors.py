@@ -202,7 +202,8 @@ class HouseholdFilters:
 
 
 def household_list(*, user, filters: HouseholdFilters) -> QuerySet:
-    households = scope(Household.objects.all(), user).select_related("building", "compound").prefetch_related("tags")
+    # Read as tuples by the list (HOUSEHOLD_ROW_FIELDS) and counted plainly: no related objects to load.
+    households = scope(Household.objects.all(), user)
     if filters.status == "active":
         households = households.filter(is_active=True)
     elif filters.status == "moved_out":
@@ -244,20 +245,32 @@ HOUSEHOLD_ROW_FIELDS = (
 )
 
 
+def household_tags(*, household_ids, field: str = "code") -> dict[int, list[str]]:
+    """The tags of these households (their ``code`` or ``name``), in the tags' order, by household id:
+    one query of pairs, for lists read as tuples."""
+    tags: dict[int, list[str]] = {}
+    if household_ids:
+        for household_id, value in (
+            Household.tags.through.objects.filter(household_id__in=list(household_ids))
+            .order_by("tag__sort_order", "tag__code")
+            .values_list("household_id", f"tag__{field}")
+        ):
+            tags.setdefault(household_id, []).append(value)
+    return tags
+
+
+def grid_post_rows(*, grid_ids, columns) -> QuerySet:
+    """The posts of these grids as tuples of ``columns``, in the posts' order (the grid list's answer)."""
+    return GridPost.objects.filter(grid_id__in=list(grid_ids)).order_by(*GridPost._meta.ordering).values_list(*columns)
+
+
 def household_list_rows(rows, *, detail_url_prefix: str) -> list[dict]:
     """What the list shows of each household of a page: ``rows`` are the page's tuples of
     ``household_list(...).values_list(*HOUSEHOLD_ROW_FIELDS)``; their tags' names are read in one
     more query. No model instances: a page of 25 is built in a fraction of what the instances,
     their related objects and the tag prefetch took."""
     rows = list(rows)
-    tags: dict[int, list[str]] = {}
-    if rows:
-        for household_id, name in (
-            Household.tags.through.objects.filter(household_id__in=[row[0] for row in rows])
-            .order_by("tag__sort_order", "tag__code")
-            .values_list("household_id", "tag__name")
-        ):
-            tags.setdefault(household_id, []).append(name)
+    tags = household_tags(household_ids=[row[0] for row in rows], field="name")
     result = []
     for pk, compound_id, unit, room, head, phone, id_number, residents, care, active, *names in rows:
         compound, c_place, building, b_place = names
