@@ -8,7 +8,7 @@ uses — the admin, the portal, the API, the post-holder pickers — and that
 ``role_grant_add`` / ``role_grant_revoke`` enforce whatever calls them.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
@@ -102,14 +102,30 @@ def grant_rule(user, action: str) -> Q | None:
     return any_of(conditions)
 
 
+# Other sources of people's places (liaison's pairings): ``source(actor, action)`` gives the ids of
+# the people the source places inside the actor's reach and of those it places outside it (two
+# values() querysets of user ids). Registered by the app that owns the source.
+PersonSource = Callable[[object, str], tuple[QuerySet, QuerySet]]
+_PERSON_SOURCES: list[PersonSource] = []
+
+
+def register_person_source(source: PersonSource) -> PersonSource:
+    """Add a source of where people work (liaison: the pairing), read by the people rules below."""
+    if source not in _PERSON_SOURCES:
+        _PERSON_SOURCES.append(source)
+    return source
+
+
 def user_rule(user, action: str) -> Q | None:
-    """People with an active grant the user may reach; always the user themselves to read."""
+    """People with an active grant (or a place from another source, such as a pairing) the user may
+    reach; always the user themselves to read."""
     grants = grant_rule(user, action)
     if grants is None:
         return None
     conditions = [Q(id=user.pk)] if action in READ_ACTIONS else []
     if nodes_for(user, action) or grids_for(user, action):
         conditions.append(Q(id__in=RoleGrant.objects.active().filter(grants).values("user_id")))
+        conditions += [Q(id__in=source(user, action)[0]) for source in _PERSON_SOURCES]
     return any_of(conditions)
 
 
@@ -131,6 +147,9 @@ def department_rule(user, action: str) -> Q | None:
 # to a person who works wholly inside their part (MANAGE_GRID instead of MANAGE_PEOPLE).
 
 GLOBAL_ONLY_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.DEPARTMENT_HANDLER})
+# Roles whose places come from the dated pairing (liaison): a role grant would reach further than the
+# person is paired with, and without a date. Only the system (migrations of old data, tests) gives them.
+PAIRED_ROLES = frozenset({Role.CADRE, Role.WORK_GROUP_LEADER})
 
 
 def is_global_admin(user) -> bool:
@@ -148,6 +167,11 @@ def _grants_outside(actor, action: str) -> QuerySet:
     return RoleGrant.objects.active().exclude(pk__in=scope(RoleGrant.objects.all(), actor, action).values("pk"))
 
 
+def _people_outside(actor, action: str) -> list[QuerySet]:
+    """Ids of people who also work outside the actor's reach: by a role grant, or by another source."""
+    return [_grants_outside(actor, action).values("user_id")] + [source(actor, action)[1] for source in _PERSON_SOURCES]
+
+
 def managed_users(actor, queryset=None, *, action: str = Action.MANAGE_PEOPLE) -> QuerySet:
     """People the actor may manage and can see (for lists and pickers): for a global admin all;
     otherwise people (never superusers) with an active grant in the actor's scope and none outside."""
@@ -155,7 +179,10 @@ def managed_users(actor, queryset=None, *, action: str = Action.MANAGE_PEOPLE) -
     users = scope(queryset, actor, action)
     if is_global(actor, action):
         return users
-    return users.exclude(is_superuser=True).exclude(pk__in=_grants_outside(actor, action).values("user_id"))
+    users = users.exclude(is_superuser=True)
+    for outside in _people_outside(actor, action):
+        users = users.exclude(pk__in=outside)
+    return users
 
 
 def may_manage_user(actor, user, *, action: str = Action.MANAGE_PEOPLE) -> bool:
@@ -168,12 +195,23 @@ def may_manage_user(actor, user, *, action: str = Action.MANAGE_PEOPLE) -> bool:
         return True
     if not has_action(actor, action) or user.is_superuser:
         return False
-    return not _grants_outside(actor, action).filter(user_id=user.pk).exists()
+    return not any(
+        User.objects.filter(pk=user.pk, pk__in=outside).exists() for outside in _people_outside(actor, action)
+    )
 
 
-def grant_refusal(actor, *, user, role: str, org_node=None, grid=None, department=None) -> str | None:
+def grant_refusal(
+    actor, *, user, role: str, org_node=None, grid=None, department=None, revoking: bool = False
+) -> str | None:
     """Why the actor may not give (or revoke) this grant, or None when they may. ``actor=None`` is the system."""
-    if actor is None or is_global_admin(actor):
+    if actor is None:
+        return None
+    if role in PAIRED_ROLES and not revoking:
+        return gettext(
+            "A cadre's buildings and households and a work-group leader's compound come from pairing: "
+            "pair them on the pairing pages."
+        )
+    if is_global_admin(actor):
         return None
     if role in GLOBAL_ONLY_ROLES or department is not None or (org_node is None and grid is None):
         return gettext("Only an admin of all communities may give this role or a role without a place.")
@@ -198,4 +236,5 @@ def grant_revoke_refusal(actor, *, grant: RoleGrant) -> str | None:
         org_node=grant.org_node,
         grid=grant.grid,
         department=grant.department,
+        revoking=True,
     )

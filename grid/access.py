@@ -21,6 +21,7 @@ from core.access import (
     any_of,
     grids_for,
     has_action,
+    households_for,
     is_global,
     nodes_for,
     own_rows_rule,
@@ -35,7 +36,7 @@ from .models import Grid, GridBuilding, GridPost, Household, ImportJob, OrgNode,
 
 # A household is a fact stamped with the ids of the nodes it hangs under.
 HOUSEHOLD_RULE = stamped_fact_rule(
-    community="community_id", compound="compound_id", building="building_id", hub="hub_id"
+    community="community_id", compound="compound_id", building="building_id", hub="hub_id", household="id"
 )
 
 
@@ -99,9 +100,17 @@ def grid_rule(user, action: str) -> Q | None:
             )
         elif grant.kind == OrgNodeKind.BUILDING:
             conditions.append(Q(id__in=GridBuilding.objects.filter(building_id=grant.node_id).values("grid_id")))
+        elif grant.kind == OrgNodeKind.HUB:  # a hub's grid is its building's
+            conditions.append(
+                Q(id__in=GridBuilding.objects.filter(building__children__id=grant.node_id).values("grid_id"))
+            )
     grid_ids = grids_for(user, action)
     if grid_ids:
         conditions.append(Q(id__in=sorted(grid_ids)))
+    household_ids = households_for(user, action)
+    if household_ids:  # a cadre paired with single households finds those households' grid workers
+        buildings = Household.objects.filter(id__in=sorted(household_ids)).values("building_id")
+        conditions.append(Q(id__in=GridBuilding.objects.filter(building_id__in=buildings).values("grid_id")))
     return any_of(conditions)
 
 

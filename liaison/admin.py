@@ -15,7 +15,7 @@ from core.text import SafeTextModelForm
 from grid.models import OrgNode, OrgNodeKind
 
 from . import services
-from .models import WorkGroup, WorkGroupMembership, WorkTeam
+from .models import Pairing, WorkGroup, WorkGroupMembership, WorkTeam
 
 
 class CreateOnlyMixin:
@@ -109,18 +109,14 @@ class MembershipInline(ScopedAdminMixin, admin.TabularInline):
 class WorkGroupAdmin(CreateOnlyMixin, ZhubaoModelAdmin):
     scope_action = Action.VIEW_PEOPLE
     form = SafeTextModelForm
-    create_fields = ("team", "name", "compound", "leader")
-    list_display = ("name", "team", "compound", "leader")
-    list_select_related = ("team", "compound", "leader")
+    create_fields = ("team", "name", "leader")
+    list_display = ("name", "team", "leader")
+    list_select_related = ("team", "leader")
     inlines = [MembershipInline]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "team":
             kwargs["queryset"] = scope(WorkTeam.objects.all(), request.user, self.scope_action)
-        elif db_field.name == "compound":
-            kwargs["queryset"] = scope(OrgNode.objects.all(), request.user, Action.MANAGE_TREE).filter(
-                kind=OrgNodeKind.COMPOUND, is_active=True
-            )
         elif db_field.name == "leader":
             kwargs["queryset"] = _people(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -128,9 +124,7 @@ class WorkGroupAdmin(CreateOnlyMixin, ZhubaoModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        group = services.work_group_create(
-            actor=request.user, team=obj.team, name=obj.name, compound=obj.compound, leader=obj.leader
-        )
+        group = services.work_group_create(actor=request.user, team=obj.team, name=obj.name, leader=obj.leader)
         adopt(obj, group)
 
     def save_related(self, request, form, formsets, change):
@@ -161,3 +155,14 @@ class WorkGroupMembershipAdmin(ReadOnlyModelAdmin):
         # Memberships are reached through their work group's rule.
         groups = scope(WorkGroup.objects.all(), request.user, self.scope_action)
         return queryset.filter(group__in=groups)
+
+
+@admin.register(Pairing)
+class PairingAdmin(ReadOnlyModelAdmin):
+    """The pairing ledger, read-only: pairings are made, ended and handed over on the pairing pages."""
+
+    scope_action = Action.VIEW
+    list_display = ("tier", "cadre", "work_group", "node", "household", "starts_on", "ends_on")
+    list_select_related = ("cadre", "work_group", "node", "household")
+    list_filter = ("tier",)
+    search_fields = ("cadre__username", "cadre__full_name")

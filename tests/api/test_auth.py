@@ -224,7 +224,7 @@ def test_the_api_answers_someone_who_must_change_their_password_403_except_revok
 
 @pytest.mark.parametrize("weak", ["Short1-a", "lowercase-and-dashes", "newcadre-Spring-26", "Password123"])
 def test_creating_a_person_with_a_weak_password_is_a_400_naming_the_field(org, api, weak):
-    payload = {"username": "newcadre", "password": weak, "grant": {"role": "cadre", "org_node": org.building1.pk}}
+    payload = {"username": "newcadre", "password": weak, "grant": {"role": "community_staff", "org_node": org.building1.pk}}
     response = api(org.users.admin).post("/api/v1/users/", payload, format="json")
     assert response.status_code == 400
     body = response.json()
@@ -237,7 +237,7 @@ def test_a_person_created_through_the_api_changes_the_password_at_first_login(or
     payload = {
         "username": "newcadre",
         "password": GOOD_PASSWORD,
-        "grant": {"role": "cadre", "org_node": org.building1.pk},
+        "grant": {"role": "community_staff", "org_node": org.building1.pk},
     }
     assert api(org.users.admin).post("/api/v1/users/", payload, format="json").status_code == 201
     assert User.objects.get(username="newcadre").must_change_password

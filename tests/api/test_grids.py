@@ -117,7 +117,7 @@ def test_grid_list_queries_do_not_grow_with_grids_posts_and_buildings(org, api):
         return len(captured.captured_queries)
 
     few = count_queries()
-    assert few <= 7  # session, user, grants, count, page, buildings, posts
+    assert few <= 8  # session, user, grants (role grants, pairings), count, page, buildings, posts
     for n in range(5):
         building = BuildingFactory(parent=org.compound1)
         grid = make_grid(community=org.community, code=f"1{n}", buildings=[building])
@@ -226,8 +226,8 @@ def test_grids_cannot_be_deleted(org, api):
     assert Grid.objects.filter(pk=org.grid1.pk).exists()
 
 
-# session, user, grants, count, page (counts as subqueries), the page's building ids, posts with holders
-GRID_LIST_QUERIES = 7
+# session, user, grants (role grants, pairings), count, page (counts as subqueries), the page's building ids, posts with holders
+GRID_LIST_QUERIES = 8
 
 
 @pytest.mark.parametrize("username", ["staff", "admin", "cadre1"])

@@ -342,8 +342,8 @@ def _bulk_households(building_count: int, per_building: int) -> None:
     Household.tags.through.objects.bulk_create(links, batch_size=500)
 
 
-# session, user, grants, count, page, tags; the same for any number of rows.
-HOUSEHOLD_LIST_QUERIES = 6
+# session, user, grants (role grants, pairings), count, page, tags; the same for any number of rows.
+HOUSEHOLD_LIST_QUERIES = 7
 
 
 def _list_queries(client, **params) -> tuple[int, int]:

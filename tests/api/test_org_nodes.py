@@ -218,8 +218,8 @@ def test_a_field_the_endpoint_does_not_take_is_a_400_not_silently_dropped(org, a
     assert org.building1.parent_id == org.compound1.pk
 
 
-# session, user, grants, count, page (with the ancestors' names joined in).
-ORG_NODE_LIST_QUERIES = 5
+# session, user, grants (role grants, pairings), count, page (with the ancestors' names joined in).
+ORG_NODE_LIST_QUERIES = 6
 
 
 def test_org_node_list_runs_a_constant_number_of_queries_however_many_nodes(org, api, django_assert_max_num_queries):

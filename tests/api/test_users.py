@@ -80,7 +80,7 @@ def test_the_user_list_runs_a_constant_number_of_queries(org, api, django_assert
         grant(UserFactory(username=f"extra{n}"), Role.CADRE, node=org.building1)
     client = api(org.users.staff)
     # session, user, grants, count, page, the page's grants
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # the grants: role grants and pairings
         response = client.get(LIST, {"page_size": 200})
     assert response.json()["count"] == 35
 
@@ -94,7 +94,7 @@ def test_admin_creates_a_person_with_a_first_grant(org, api):
         "password": "Lianxi-2026-beiyuan",
         "full_name": "孙丽",
         "phone": "13698765432",
-        "grant": {"role": "cadre", "org_node": org.building1.pk},
+        "grant": {"role": "community_staff", "org_node": org.building1.pk},
     }
     response = api(org.users.admin).post(LIST, payload, format="json")
     assert response.status_code == 201, response.content
@@ -102,13 +102,13 @@ def test_admin_creates_a_person_with_a_first_grant(org, api):
     assert "password" not in response.json()
     person = User.objects.get(username="newcadre")
     assert person.check_password("Lianxi-2026-beiyuan")
-    assert person.grants.get().role == Role.CADRE
+    assert person.grants.get().role == Role.COMMUNITY_STAFF
 
 
 @pytest.mark.parametrize("typed", ["136-9876-5432", "+86 136 9876 5432", "１３６９８７６５４３２"])
 def test_a_persons_phone_is_normalised_as_a_households_is(org, api, typed):
     payload = {"username": "newcadre", "password": "Lianxi-2026-beiyuan", "phone": typed}
-    payload["grant"] = {"role": "cadre", "org_node": org.building1.pk}
+    payload["grant"] = {"role": "community_staff", "org_node": org.building1.pk}
     response = api(org.users.admin).post(LIST, payload, format="json")
     assert response.status_code == 201, response.content
     assert User.objects.get(username="newcadre").phone == "13698765432"
@@ -131,8 +131,8 @@ def test_the_people_service_refuses_a_phone_that_is_not_one(org):
         ({"username": "cadre1"}, "username"),
         ({"username": "bad name!"}, "username"),
         ({"phone": "123"}, "phone"),
-        ({"grant": {"role": "cadre"}}, "org_node"),
-        ({"grant": {"role": "cadre", "org_node": 999_999}}, "grant"),
+        ({"grant": {"role": "community_staff"}}, "org_node"),
+        ({"grant": {"role": "community_staff", "org_node": 999_999}}, "grant"),
     ],
 )
 def test_a_bad_person_payload_is_a_400_and_creates_nobody(org, api, change, field):
@@ -155,7 +155,7 @@ def test_only_admins_create_people(org, api, username):
 def test_admin_adds_and_revokes_a_grant(org, api):
     client = api(org.users.admin)
     response = client.post(
-        detail(org.users.cadre1, "grants/"), {"role": "cadre", "org_node": org.building2.pk}, format="json"
+        detail(org.users.cadre1, "grants/"), {"role": "community_staff", "org_node": org.building2.pk}, format="json"
     )
     assert response.status_code == 201, response.content
     grant_id = response.json()["id"]
@@ -181,7 +181,7 @@ def test_an_admin_of_one_community_grants_only_inside_it(org, api):
     grant(local_admin, Role.SYSTEM_ADMIN, node=org.community)
     client = api(local_admin)
     outside = client.post(
-        detail(org.users.cadre1, "grants/"), {"role": "cadre", "org_node": org.other_building.pk}, format="json"
+        detail(org.users.cadre1, "grants/"), {"role": "community_staff", "org_node": org.other_building.pk}, format="json"
     )
     assert outside.status_code == 400 and "org_node" in outside.json()["fields"]
     global_admin = client.post(detail(org.users.cadre1, "grants/"), {"role": "system_admin"}, format="json")
@@ -194,7 +194,7 @@ def test_an_admin_of_one_community_grants_only_inside_it(org, api):
     assert department.status_code == 400 and "department" in department.json()["fields"]
     assert (
         client.post(
-            detail(org.users.other_staff, "grants/"), {"role": "cadre", "org_node": org.building1.pk}, format="json"
+            detail(org.users.other_staff, "grants/"), {"role": "community_staff", "org_node": org.building1.pk}, format="json"
         ).status_code
         == 404
     )
@@ -211,7 +211,7 @@ def test_an_admin_of_one_community_cannot_grant_to_someone_who_also_works_in_ano
     before = RoleGrant.objects.count()
     response = client.post(
         detail(org.users.cadre1, "grants/"),
-        {"role": "cadre", "org_node": org.building2.pk},
+        {"role": "community_staff", "org_node": org.building2.pk},
         format="json",
         HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
@@ -230,7 +230,7 @@ def test_an_admin_of_one_community_creates_a_person_with_a_first_grant_inside_it
     payload = {
         "username": "newcadre",
         "password": "Lianxi-2026-beiyuan",
-        "grant": {"role": "cadre", "org_node": org.building2.pk},
+        "grant": {"role": "community_staff", "org_node": org.building2.pk},
     }
     response = api(local_admin).post(LIST, payload, format="json")
     assert response.status_code == 201, response.content
@@ -245,7 +245,7 @@ def test_grant_writes_by_anyone_but_an_admin_are_404(org, api, username):
     own_grant = user.grants.first()
     assert (
         client.post(
-            detail(org.users.cadre1, "grants/"), {"role": "cadre", "org_node": org.building1.pk}, format="json"
+            detail(org.users.cadre1, "grants/"), {"role": "community_staff", "org_node": org.building1.pk}, format="json"
         ).status_code
         == 404
     )

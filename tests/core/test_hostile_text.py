@@ -457,7 +457,7 @@ def test_the_admin_user_change_form_refuses_hostile_text_in_the_full_name(org, l
 @pytest.mark.parametrize(("typed", "named"), HOSTILE)
 def test_the_api_user_create_refuses_hostile_text(org, api_en, typed, named):
     payload = {"username": "newcadre", "password": GOOD_PASSWORD, "full_name": typed}
-    payload["grant"] = {"role": "cadre", "org_node": org.building1.pk}
+    payload["grant"] = {"role": "community_staff", "org_node": org.building1.pk}
     response = api_en(org.users.admin).post("/api/v1/users/", payload, format="json")
     assert response.status_code == 400, response.content
     assert named in response.json()["fields"]["full_name"][0]
@@ -467,7 +467,7 @@ def test_the_api_user_create_refuses_hostile_text(org, api_en, typed, named):
 @pytest.mark.parametrize("typed", FORMULAS)
 def test_the_api_user_create_refuses_a_full_name_that_starts_as_a_formula(org, api_en, typed):
     payload = {"username": "newcadre", "password": GOOD_PASSWORD, "full_name": typed, "phone": "+86 138 1234 5678"}
-    payload["grant"] = {"role": "cadre", "org_node": org.building1.pk}
+    payload["grant"] = {"role": "community_staff", "org_node": org.building1.pk}
     response = api_en(org.users.admin).post("/api/v1/users/", payload, format="json")
     assert response.status_code == 400
     assert response.json()["fields"]["full_name"] == [_formula_message()]
@@ -475,7 +475,7 @@ def test_the_api_user_create_refuses_a_full_name_that_starts_as_a_formula(org, a
 
 def test_the_api_user_create_accepts_a_phone_with_a_plus(org, api_en):
     payload = {"username": "newcadre", "password": GOOD_PASSWORD, "full_name": "王芳", "phone": "+86 138 1234 5678"}
-    payload["grant"] = {"role": "cadre", "org_node": org.building1.pk}
+    payload["grant"] = {"role": "community_staff", "org_node": org.building1.pk}
     response = api_en(org.users.admin).post("/api/v1/users/", payload, format="json")
     assert response.status_code == 201, response.content
     assert User.objects.get(username="newcadre").phone == "13812345678"

@@ -7,9 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Department, Role, RoleGrant, User
-from core.access import Action, get_in_scope_or_404, scope
+from core.access import Action, get_in_scope_or_404, nodes_for, roles_of, scope
 from grid.access import import_job_refusal
 from grid.models import (
     Grid,
@@ -23,7 +24,7 @@ from grid.models import (
     OrgNodeKind,
     id_number_is_valid,
 )
-from liaison.models import WorkGroup, WorkGroupMembership, WorkTeam
+from liaison.models import Pairing, PairingTier, WorkGroup, WorkGroupMembership, WorkTeam
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def seed(households=200, **kwargs):
 def counts():
     models = [
         User, RoleGrant, Department, OrgNode, Household, Household.tags.through, Grid, GridBuilding, GridPost,
-        WorkTeam, WorkGroup, WorkGroupMembership,
+        WorkTeam, WorkGroup, WorkGroupMembership, Pairing,
     ]  # fmt: skip
     return {model.__name__: model.objects.count() for model in models}
 
@@ -50,6 +51,11 @@ def seeded_households():
 
 def active_grants(username):
     return RoleGrant.objects.active().filter(user__username=username).select_related("org_node", "grid", "department")
+
+
+def pairings_today(username=None, **filters):
+    rows = Pairing.objects.on(timezone.localdate()).filter(**filters).select_related("node", "household")
+    return rows.filter(cadre__username=username) if username else rows
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +87,19 @@ def test_admin_is_a_global_system_admin_and_a_django_superuser(seeded):
 
 def test_leader_staff_grouplead_gridworker_and_dept_hold_their_documented_roles(seeded):
     community = OrgNode.objects.get(parent=None, name="北苑社区")
-    assert {(g.role, g.org_node) for g in active_grants("leader")} == {(Role.BUREAU_LEADER, community)}
+    # The leader and the group leader get their places from the pairing, not from role grants.
+    assert not active_grants("leader").exists() and not active_grants("grouplead").exists()
+    (leader_pairing,) = pairings_today("leader")
+    assert (leader_pairing.tier, leader_pairing.node) == (PairingTier.COMMUNITY, community)
+    assert roles_of(User.objects.get(username="leader")) == {Role.BUREAU_LEADER}
     assert {(g.role, g.org_node) for g in active_grants("staff")} == {(Role.COMMUNITY_STAFF, community)}
-    (lead_grant,) = active_grants("grouplead")
-    assert lead_grant.role == Role.WORK_GROUP_LEADER and lead_grant.org_node.kind == OrgNodeKind.COMPOUND
-    assert WorkGroup.objects.get(leader__username="grouplead").compound == lead_grant.org_node
+    group = WorkGroup.objects.get(leader__username="grouplead")
+    compounds = {p.node.name for p in pairings_today(work_group=group, tier=PairingTier.COMPOUND)}
+    assert compounds == {"阳光小区党支部", "向阳小区党支部"}
+    lead = User.objects.get(username="grouplead")
+    assert {grant.node_id for grant in nodes_for(lead, Action.VIEW) if grant.kind == OrgNodeKind.COMPOUND} == {
+        node.pk for node in OrgNode.objects.filter(name__in=compounds)
+    }
     (worker_grant,) = active_grants("gridworker")
     assert worker_grant.role == Role.GRID_WORKER
     assert GridPost.objects.filter(grid=worker_grant.grid, holder__username="gridworker", post_type="A").exists()
@@ -95,9 +109,10 @@ def test_leader_staff_grouplead_gridworker_and_dept_hold_their_documented_roles(
 
 def test_cadre1_and_cadre2_work_in_different_compounds_and_work_groups(seeded):
     def compounds_of(username):
-        grants = active_grants(username)
-        assert grants and all(g.role == Role.CADRE and g.org_node.kind == OrgNodeKind.BUILDING for g in grants)
-        return {g.org_node.parent_id for g in grants}
+        buildings = pairings_today(username, node__isnull=False)
+        assert buildings and all(p.tier == PairingTier.CADRE and p.node.kind == OrgNodeKind.BUILDING for p in buildings)
+        assert not active_grants(username).exists()
+        return {p.node.parent_id for p in buildings}
 
     assert compounds_of("cadre1").isdisjoint(compounds_of("cadre2"))
     group1 = WorkGroupMembership.objects.get(cadre__username="cadre1", left_on=None).group_id
@@ -106,7 +121,7 @@ def test_cadre1_and_cadre2_work_in_different_compounds_and_work_groups(seeded):
 
 
 def test_cadre2_cannot_reach_a_household_of_cadre1s_building(seeded):
-    cadre1_building = active_grants("cadre1")[0].org_node
+    cadre1_building = pairings_today("cadre1", node__isnull=False)[0].node
     household = Household.objects.filter(building=cadre1_building).first()
     cadre2 = User.objects.get(username="cadre2")
     assert not scope(Household.objects.filter(building=cadre1_building), cadre2, Action.VIEW).exists()
@@ -119,9 +134,35 @@ def test_the_work_team_has_four_groups_each_paired_with_a_compound_and_thirty_ca
     assert (team.bureau_name, team.name, team.leader.username) == ("市住房和城乡建设局", "筑堡工作队", "leader")
     groups = WorkGroup.objects.filter(team=team)
     assert groups.count() == 4
-    assert len({group.compound_id for group in groups}) == 4
+    compound_pairings = pairings_today(tier=PairingTier.COMPOUND)
+    assert {p.work_group_id for p in compound_pairings} == {group.pk for group in groups}
+    assert compound_pairings.count() == 6  # every compound branch, the two small ones with the first two groups
     assert User.objects.filter(username__regex=r"^cadre\d+$").count() == 30
-    assert RoleGrant.objects.active().filter(role=Role.CADRE).values("user").distinct().count() == 30
+    cadre_pairings = pairings_today(tier=PairingTier.CADRE)
+    assert cadre_pairings.values("cadre").distinct().count() == 30
+    # Every building has its cadre; every care household a second one of the same group (多帮一).
+    buildings = OrgNode.objects.filter(kind=OrgNodeKind.BUILDING)
+    assert set(cadre_pairings.filter(node__isnull=False).values_list("node_id", flat=True)) == set(
+        buildings.values_list("id", flat=True)
+    )
+    care = seeded_households().filter(is_care=True, is_active=True)
+    assert care.exists()
+    for household in care:
+        building_cadre = cadre_pairings.get(node_id=household.building_id).cadre_id
+        (second,) = cadre_pairings.filter(household=household)
+        assert second.cadre_id != building_cadre
+        assert second.work_group_id == cadre_pairings.get(node_id=household.building_id).work_group_id
+
+
+def test_a_cadre_sees_their_buildings_and_their_care_households_and_nothing_else(seeded):
+    # A cadre who is the second cadre of some care households (多帮一).
+    cadre = pairings_today(tier=PairingTier.CADRE, household__isnull=False).first().cadre
+    buildings = {p.node_id for p in pairings_today(cadre.username, node__isnull=False)}
+    households = {p.household_id for p in pairings_today(cadre.username, household__isnull=False)}
+    assert buildings and households
+    seen = set(scope(Household.objects.all(), cadre, Action.VIEW).values_list("id", flat=True))
+    expected = set(Household.objects.filter(building_id__in=buildings).values_list("id", flat=True)) | households
+    assert seen == expected
 
 
 def test_the_tree_has_six_compounds_forty_buildings_and_some_hubs(seeded):

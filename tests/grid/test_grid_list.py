@@ -11,8 +11,8 @@ from grid import selectors
 from grid.services import grid_post_create, grid_set_buildings, grid_update, household_deactivate
 from tests.factories import BuildingFactory, HouseholdFactory, UserFactory, make_grid
 
-# session, user, grants, count, page (the counts and the community's name are subqueries of the page)
-GRID_LIST_QUERIES = 5
+# session, user, grants (role grants, pairings), count, page (the counts and the community's name are subqueries of the page)
+GRID_LIST_QUERIES = 6
 
 
 @pytest.fixture

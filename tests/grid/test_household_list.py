@@ -8,8 +8,8 @@ from grid.models import Household
 from grid.selectors import COMPOUND_CHOICES_MAX
 from tests.factories import BuildingFactory, CompoundFactory, HouseholdFactory
 
-# session, user, grants, compounds, tags, count, page, tags of the page
-HOUSEHOLD_LIST_QUERIES = 8
+# session, user, grants (role grants, pairings), compounds, tags, count, page, tags of the page
+HOUSEHOLD_LIST_QUERIES = 9
 
 
 @pytest.fixture

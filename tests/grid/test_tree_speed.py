@@ -9,8 +9,8 @@ from grid.views import TREE_LEVEL_PER_PAGE, TREE_ROOTS_PER_PAGE
 
 pytestmark = pytest.mark.django_db
 
-TREE_QUERIES = 4
-CHILDREN_QUERIES = 5
+TREE_QUERIES = 5
+CHILDREN_QUERIES = 6
 
 
 def _buildings(compound, n):

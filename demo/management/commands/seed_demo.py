@@ -22,6 +22,7 @@ import os
 import random
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
@@ -31,11 +32,21 @@ from django.utils import timezone
 from accounts.models import Department, Role, User
 from accounts.services import department_create, role_grant_add, user_create
 from demo.imports import seed_imports
-from grid.models import Grid, GridColour, GridPost, GridPostType, Household, OrgNode, Tag, id_number_check_character
+from grid.models import (
+    Grid,
+    GridColour,
+    GridPost,
+    GridPostType,
+    Household,
+    ImportChange,
+    OrgNode,
+    Tag,
+    id_number_check_character,
+)
 from grid.rules import phone_tail
 from grid.services import grid_create, grid_post_create, grid_set_colour, org_node_create
-from liaison.models import WorkGroup, WorkTeam
-from liaison.services import work_group_create, work_group_member_add, work_team_create
+from liaison.models import Pairing, PairingTier, WorkGroup, WorkGroupMembership, WorkTeam
+from liaison.services import pairing_create, work_group_create, work_group_member_add, work_team_create
 
 SEED = 20240601
 BUREAU = "市住房和城乡建设局"
@@ -71,6 +82,7 @@ DEPARTMENTS = [
     ("信访办", "petitions"),
 ]
 CADRES = 30
+PAIRING_DAYS = 150  # the team was paired this many days ago
 CARE_SHARE = 0.05
 
 SURNAMES = (
@@ -133,6 +145,8 @@ class Command(BaseCommand):
         self.rng = random.Random(SEED)
         self.used_phones: set[str] = set()
         self.used_ids: set[str] = set()
+        # The team started with the heating season's preparation: months of pairing history.
+        self.pairing_start = timezone.localdate() - timedelta(days=PAIRING_DAYS)
         with transaction.atomic():
             logins, created_households = self._seed(households)
             # One hash for every demo login: hashing ~60 passwords one by one takes half a minute.
@@ -177,30 +191,39 @@ class Command(BaseCommand):
         leader = self._user("leader", self._name())
         staff = self._user("staff", self._name())
         dept = self._user("dept", self._name())
-        role_grant_add(actor=admin, user=leader, role=Role.BUREAU_LEADER, org_node=community)
         role_grant_add(actor=admin, user=staff, role=Role.COMMUNITY_STAFF, org_node=community)
         role_grant_add(actor=admin, user=dept, role=Role.DEPARTMENT_HANDLER, department=departments[0])
 
         team = WorkTeam.objects.filter(community=community, name=TEAM).first() or work_team_create(
             actor=admin, bureau_name=BUREAU, name=TEAM, community=community, leader=leader
         )
+        start = self.pairing_start
+        # The bureau leader is paired with the community (the first tier), from the team's start.
+        self._pair(team, PairingTier.COMMUNITY, cadre=leader, node=community, starts_on=start, actor=admin)
         group_leads = [self._user("grouplead" if i == 0 else f"grouplead{i + 1}", self._name()) for i in range(4)]
         groups = []
         for index, (name, lead) in enumerate(zip(WORK_GROUPS, group_leads, strict=True)):
             group = WorkGroup.objects.filter(team=team, name=name).first() or work_group_create(
-                actor=admin, team=team, name=name, compound=compounds[index], leader=lead
+                actor=admin, team=team, name=name, leader=lead
             )
-            role_grant_add(actor=admin, user=lead, role=Role.WORK_GROUP_LEADER, org_node=compounds[index])
-            work_group_member_add(actor=admin, group=group, cadre=lead)
+            # The second tier: each work group with its large compound branch (大支部), the first two
+            # also with a small one.
+            self._pair(
+                team, PairingTier.COMPOUND, work_group=group, node=compounds[index], starts_on=start, actor=admin
+            )
+            if index in EXTRA_COMPOUND_OF_GROUP:
+                extra = compounds[EXTRA_COMPOUND_OF_GROUP[index]]
+                self._pair(team, PairingTier.COMPOUND, work_group=group, node=extra, starts_on=start, actor=admin)
+            self._join(group, lead, start, actor=admin)
             groups.append(group)
 
-        # Cadres: cadre1 in group 1, cadre2 in group 2, … ; each building gets one cadre of the
-        # group that looks after its compound.
+        # The third tier. Cadres: cadre1 in group 1, cadre2 in group 2, … ; each building gets one
+        # cadre of the group that looks after its compound.
         cadres_of_group: dict[int, list[User]] = {index: [] for index in range(4)}
         for number in range(1, CADRES + 1):
             cadre = self._user(f"cadre{number}", self._name())
             group_index = (number - 1) % 4
-            work_group_member_add(actor=admin, group=groups[group_index], cadre=cadre)
+            self._join(groups[group_index], cadre, start, actor=admin)
             cadres_of_group[group_index].append(cadre)
         compound_of_building = {}
         offset = 0
@@ -211,30 +234,97 @@ class Command(BaseCommand):
         group_of_compound = {index: index for index in range(4)}
         group_of_compound.update({extra: group for group, extra in EXTRA_COMPOUND_OF_GROUP.items()})
         next_cadre = {index: 0 for index in range(4)}
+        self.cadre_of_building: dict[int, User] = {}
+        self.group_of_building: dict[int, int] = {}
         cadre_buildings: dict[str, list[OrgNode]] = {}
         for building in buildings:
             group_index = group_of_compound[compound_of_building[building.pk]]
             members = cadres_of_group[group_index]
             cadre = members[next_cadre[group_index] % len(members)]
             next_cadre[group_index] += 1
-            role_grant_add(actor=admin, user=cadre, role=Role.CADRE, org_node=building)
+            self._pair(
+                team,
+                PairingTier.CADRE,
+                cadre=cadre,
+                work_group=groups[group_index],
+                node=building,
+                starts_on=start,
+                actor=admin,
+            )
+            self.cadre_of_building[building.pk] = cadre
+            self.group_of_building[building.pk] = group_index
             cadre_buildings.setdefault(cadre.username, []).append(building)
+        self.team, self.groups, self.cadres_of_group = team, groups, cadres_of_group
 
         grids = self._grids(community, buildings, actor=admin)
         created = self._households(community, buildings, hubs, household_total)
+        self._pair_care_households(admin)
 
         logins = [
             Login("admin", "System admin (all communities; Django admin)", "—"),
-            Login("leader", "Bureau leader", COMMUNITY),
-            Login("grouplead", "Work-group leader", f"{COMPOUNDS[0][0]} ({WORK_GROUPS[0]})"),
+            Login("leader", "Bureau leader, leads the work team", COMMUNITY),
+            Login("grouplead", "Work-group leader", f"{COMPOUNDS[0][0]}、{COMPOUNDS[4][0]} ({WORK_GROUPS[0]})"),
             Login("staff", "Community staff", COMMUNITY),
             Login("gridworker", "Grid worker", f"{grids[0].name} ({grids[0].code})"),
             Login("dept", "Department handler", departments[0].name),
-            Login("cadre1", "Liaison cadre", "、".join(b.name for b in cadre_buildings["cadre1"])),
-            Login("cadre2", "Liaison cadre", "、".join(b.name for b in cadre_buildings["cadre2"])),
-            Login("cadre3 … cadre30", "Liaison cadres", "one or two buildings each"),
+            Login(
+                "cadre1", "Liaison cadre", "、".join(b.name for b in cadre_buildings["cadre1"]) + ", care households"
+            ),
+            Login(
+                "cadre2", "Liaison cadre", "、".join(b.name for b in cadre_buildings["cadre2"]) + ", care households"
+            ),
+            Login("cadre3 … cadre30", "Liaison cadres", "one or two buildings each, and care households"),
         ]
         return logins, created
+
+    def _join(self, group, cadre, joined_on, *, actor):
+        if not WorkGroupMembership.objects.filter(group=group, cadre=cadre).exists():
+            work_group_member_add(actor=actor, group=group, cadre=cadre, joined_on=joined_on)
+
+    def _pair(self, team, tier, *, actor, starts_on, cadre=None, work_group=None, node=None, household=None):
+        """A pairing, unless the same one is already there (a second run creates nothing twice)."""
+        exists = Pairing.objects.filter(
+            team=team, tier=tier, cadre=cadre, work_group=work_group, node=node, household=household
+        ).exists()
+        if not exists:
+            pairing_create(
+                actor=actor,
+                team=team,
+                tier=tier,
+                cadre=cadre,
+                work_group=work_group,
+                node=node,
+                household=household,
+                starts_on=starts_on,
+            )
+
+    def _pair_care_households(self, admin):
+        """多帮一: every care household gets a second cadre of its building's group besides the building's own."""
+        imported = ImportChange.objects.filter(
+            kind=ImportChange.Kind.HOUSEHOLD, operation=ImportChange.Operation.CREATED
+        ).values("object_id")
+        care = (
+            Household.objects.filter(community=self.team.community, is_care=True, is_active=True)
+            .exclude(pk__in=imported)  # the demo import's households are new arrivals, not paired yet
+            .order_by("id")
+        )
+        turn = {index: 0 for index in self.cadres_of_group}  # each cadre of a group in turn
+        for household in care.only("id", "building_id", "community_id", "is_active"):
+            group_index = self.group_of_building[household.building_id]
+            members = self.cadres_of_group[group_index]
+            own = self.cadre_of_building[household.building_id]
+            others = [member for member in members if member.pk != own.pk]
+            second = others[turn[group_index] % len(others)]
+            turn[group_index] += 1
+            self._pair(
+                self.team,
+                PairingTier.CADRE,
+                cadre=second,
+                work_group=self.groups[group_index],
+                household=household,
+                starts_on=self.pairing_start,
+                actor=admin,
+            )
 
     def _grids(self, community, buildings, *, actor):
         grids = []
