@@ -47,6 +47,11 @@ def person_detail(*, viewer, pk: int) -> User:
     )
 
 
+def person_is_visible(*, viewer, person: User) -> bool:
+    """Whether the viewer still sees the person (after a revoke took their last role in the viewer's part)."""
+    return scope(User.objects.filter(pk=person.pk), viewer, Action.VIEW_PEOPLE).exists()
+
+
 def person_grid_posts(*, viewer, person: User) -> QuerySet:
     from grid.models import GridPost
 

@@ -186,6 +186,8 @@ def person_grant_revoke(request, pk, grant_id):
                 _("%(name)s is no longer %(role)s there.")
                 % {"name": person.display_name, "role": grant.get_role_display()},
             )
+            if not selectors.person_is_visible(viewer=actor, person=person):
+                return redirect("accounts:people")  # their last role in the admin's part: out of sight now
             return redirect("accounts:person-detail", pk=person.pk)
     context = {"person": person, "grant": grant, "error": error}
     return render(request, "accounts/person_grant_revoke.html", context, status=400 if error else 200)
