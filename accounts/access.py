@@ -238,3 +238,46 @@ def grant_revoke_refusal(actor, *, grant: RoleGrant) -> str | None:
         department=grant.department,
         revoking=True,
     )
+
+
+def account_refusal(actor, *, user, active: bool) -> str | None:
+    """Why the actor may not deactivate (``active=False``) or reactivate this person's account, or None.
+
+    The rule of managing people (``may_manage_user``), and two more: nobody ends their own login
+    (an admin locking themselves out by mistake), and only a superuser changes a superuser's account.
+    ``actor=None`` is the system."""
+    if actor is None:
+        return None
+    if not may_manage_user(actor, user):
+        return gettext("You may change only people who work wholly inside your part of the organisation.")
+    if not active and actor.pk == user.pk:
+        return gettext("You cannot deactivate your own account.")
+    if user.is_superuser and not actor.is_superuser:
+        return gettext("Only a superuser may deactivate or reactivate a superuser.")
+    return None
+
+
+def revocable_grant_ids(actor, *, user, grants) -> set[int]:
+    """Which of ``user``'s active ``grants`` the actor may revoke (``grant_revoke_refusal`` is None), for a
+    page that lists them: a query for each action the grants need (one or two), not two a grant. When the
+    actor may manage the person for that action, every grant of theirs lies inside the actor's scope, so
+    each place is one the actor manages; what is left of the rule is the kind of the grant. Revoking
+    still goes through ``grant_revoke_refusal``."""
+    grants = list(grants)
+    if is_global_admin(actor):
+        return {grant.pk for grant in grants}
+    managed: dict[str, bool] = {}
+    revocable = set()
+    for grant in grants:
+        if grant.role in GLOBAL_ONLY_ROLES or grant.department_id is not None:
+            continue
+        if grant.org_node_id is None and grant.grid_id is None:
+            continue
+        action = grant_action(role=grant.role, org_node=grant.org_node_id, grid=grant.grid_id)
+        if not has_action(actor, action):
+            continue
+        if action not in managed:
+            managed[action] = may_manage_user(actor, user, action=action)
+        if managed[action]:
+            revocable.add(grant.pk)
+    return revocable

@@ -20,6 +20,8 @@ class AuditEvent(models.Model):
         LOCKED_OUT = "locked_out", _("Locked out")
         UNLOCKED = "unlocked", _("Unlocked")
         PASSWORD_CHANGED = "password_changed", _("Password changed")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

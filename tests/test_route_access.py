@@ -82,6 +82,11 @@ ROUTE_OBJECTS: dict[str, Target] = {
     "grid:grid-post-holder-phone": Target(lambda w: {"pk": w.post1.pk}),  # POST only: a GET is a 405
     # People pages
     "accounts:person-detail": Target(lambda w: {"pk": w.users.cadre1.pk}, reader="staff"),
+    "accounts:person-grant-add": Target(lambda w: {"pk": w.users.cadre1.pk}),
+    "accounts:person-grant-revoke": Target(lambda w: {"pk": w.users.cadre1.pk, "grant_id": w.cadre1_grant.pk}),
+    "accounts:person-set-password": Target(lambda w: {"pk": w.users.cadre1.pk}),
+    "accounts:person-deactivate": Target(lambda w: {"pk": w.users.cadre1.pk}),
+    "accounts:person-reactivate": Target(lambda w: {"pk": w.users.cadre1.pk}),
     # Imports
     "imports:job-detail": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),
     "imports:job-progress": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),

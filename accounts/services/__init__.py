@@ -11,17 +11,21 @@ from .people import (
     user_api_token_issue,
     user_api_tokens_revoke,
     user_create,
+    user_deactivate,
     user_deactivated,
+    user_reactivate,
     user_set_password,
     user_unlock,
 )
 
 __all__ = ["department_create", "role_grant_add", "role_grant_revoke", "user_create", "user_create_with_grant"]
-__all__ += [  # passwords, API tokens and lockouts
+__all__ += [  # passwords, API tokens, lockouts and deactivation
     "user_api_logout",
     "user_api_token_issue",
     "user_api_tokens_revoke",
+    "user_deactivate",
     "user_deactivated",
+    "user_reactivate",
     "user_set_password",
     "user_unlock",
 ]

@@ -15,14 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from core.access import Action, is_global
+from core.access import Action, forget_scope, is_global
 from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.models import AuditEvent
 from core.services import audit_record
 from core.text import normalise_text, refuse_unsafe_text
 from grid.rules import normalise_phone, phone_is_valid
 
-from ..access import may_manage_user
+from ..access import account_refusal, may_manage_user
 from ..authentication import token_has_expired
 from ..models import Department, User
 
@@ -100,6 +100,48 @@ def user_set_password(*, actor, user: User, password: str | None, check_password
         },
         request=request,
     )
+    return user
+
+
+def _refuse_account_change(message: str | None) -> None:
+    if message:
+        raise ZhubaoError(ErrorCode.PERMISSION_DENIED, message, status_code=403)
+
+
+@transaction.atomic
+def user_deactivate(*, actor, user: User, request=None) -> User:
+    """End a person's login: their sessions stop at the next request (Django refuses an inactive
+    user) and their API tokens at once. Grants are kept, so reactivating gives back what they had.
+    Held to ``accounts.access.account_refusal``; audited. Deactivating an inactive person changes nothing."""
+    _refuse_account_change(account_refusal(actor, user=user, active=False))
+    User.objects.select_for_update().filter(pk=user.pk).exists()
+    user.refresh_from_db(fields=["is_active"])
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active", "updated_at"])
+        revoked = user_api_tokens_revoke(user=user)
+        audit_record(
+            user=actor,
+            action=AuditEvent.Action.ACCOUNT_DEACTIVATED,
+            obj=user,
+            detail={"tokens_revoked": revoked},
+            request=request,
+        )
+    forget_scope(user)
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, actor, user: User, request=None) -> User:
+    """Let a deactivated person log in again, with the grants they still hold; audited."""
+    _refuse_account_change(account_refusal(actor, user=user, active=True))
+    User.objects.select_for_update().filter(pk=user.pk).exists()
+    user.refresh_from_db(fields=["is_active"])
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active", "updated_at"])
+        audit_record(user=actor, action=AuditEvent.Action.ACCOUNT_REACTIVATED, obj=user, request=request)
+    forget_scope(user)
     return user
 
 
