@@ -12,6 +12,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import TokenObtainView, TokenRevokeView, UserViewSet
 from core.api import LocalSwaggerView
 from grid.api import GridViewSet, HouseholdViewSet, OrgNodeViewSet
+from liaison.api import PairingViewSet, WorkGroupViewSet, WorkTeamViewSet
 
 app_name = "api"
 
@@ -25,6 +26,9 @@ router.register("org-nodes", OrgNodeViewSet, basename="org-node")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("grids", GridViewSet, basename="grid")
 router.register("users", UserViewSet, basename="user")
+router.register("work-teams", WorkTeamViewSet, basename="work-team")
+router.register("work-groups", WorkGroupViewSet, basename="work-group")
+router.register("pairings", PairingViewSet, basename="pairing")
 
 urlpatterns = [
     path("v1/auth/token/", TokenObtainView.as_view(), name="token"),

@@ -20,7 +20,7 @@ from core.access import forget_scope
 from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.models import AuditEvent
 from core.services import audit_record
-from grid.models import Household
+from grid.models import Household, OrgNode
 
 from ..models import TIER_NODE_KINDS, Pairing, PairingTier, WorkGroup, WorkGroupMembership, WorkTeam
 from .teams import lock_team, refuse_unless_keeper
@@ -40,8 +40,23 @@ def membership_on(team: WorkTeam, cadre, day: date) -> WorkGroupMembership | Non
     )
 
 
-def _place_refusal(team: WorkTeam, tier: str, node=None, household=None) -> str | None:
-    """Why this place cannot be paired on this tier by this team (None: it can)."""
+def _nodes_inside(team: WorkTeam, node_ids) -> set[int]:
+    """Which of these nodes lie in the team's community, read from the database (one query: the bounds
+    an object in memory holds may be stale after a write elsewhere in the tree)."""
+    community = OrgNode.objects.filter(pk=team.community_id)
+    return set(
+        OrgNode.objects.filter(
+            pk__in=list(node_ids),
+            tree_id__in=community.values("tree_id"),
+            lft__gte=community.values("lft"),
+            lft__lte=community.values("rght"),
+        ).values_list("id", flat=True)
+    )
+
+
+def _place_refusal(team: WorkTeam, tier: str, node=None, household=None, *, inside=None) -> str | None:
+    """Why this place cannot be paired on this tier by this team (None: it can). ``inside``: the ids of
+    the nodes known to lie in the team's community (read once for a bulk plan)."""
     community = team.community
     if node is not None:
         if node.kind not in TIER_NODE_KINDS[tier]:
@@ -52,8 +67,9 @@ def _place_refusal(team: WorkTeam, tier: str, node=None, household=None) -> str 
             }[tier]
         if not node.is_active:
             return _("%(place)s is deactivated.") % {"place": node.name}
-        inside = node.tree_id == community.tree_id and community.lft <= node.lft <= community.rght
-        if not inside:
+        if inside is None:
+            inside = _nodes_inside(team, [node.pk])
+        if node.pk not in inside:
             return _("%(place)s is not in %(community)s, the team's community.") % {
                 "place": node.name,
                 "community": community.name,
@@ -254,12 +270,13 @@ def pairings_plan(
     existing = Pairing.objects.filter(tier=PairingTier.CADRE, cadre=cadre).current_or_future(starts_on)
     by_node = {p.node_id: p for p in existing.filter(node_id__in=[n.pk for n in nodes])}
     by_household = {p.household_id: p for p in existing.filter(household_id__in=[h.pk for h in households])}
+    inside = _nodes_inside(team, [node.pk for node in nodes])
     for node in nodes:
         plan.rows.append(
             PlannedPairing(
                 place=node,
                 label=node.name,
-                refusal=_place_refusal(team, PairingTier.CADRE, node=node),
+                refusal=_place_refusal(team, PairingTier.CADRE, node=node, inside=inside),
                 existing=by_node.get(node.pk),
             )
         )
