@@ -110,6 +110,22 @@ ROUTE_OBJECTS: dict[str, Target] = {
     "api:user-detail": Target(lambda w: {"pk": w.users.cadre1.pk}, reader="staff"),
     "api:user-grants": Target(lambda w: {"pk": w.users.cadre1.pk}),
     "api:user-grant-revoke": Target(lambda w: {"pk": w.users.cadre1.pk, "grant_id": w.cadre1_grant.pk}),
+    "api:work-team-detail": Target(lambda w: {"pk": w.team.pk}, reader="staff"),
+    "api:work-group-detail": Target(lambda w: {"pk": w.group1.pk}, reader="staff"),
+    "api:pairing-detail": Target(lambda w: {"pk": w.cadre1_pairing.pk}, reader="cadre1"),
+    "api:pairing-end": Target(lambda w: {"pk": w.cadre1_pairing.pk}),  # POST only
+}
+
+# Objects of cadre1's part that some of the walk's intruders may read, by design: the grid of a household
+# a cadre is paired with (to find and call its grid worker: the cadre paired with household1's neighbour),
+# and the work team and groups of which they are members. Nothing of household1 may show on them.
+MEMBERS = {"neighbour_cadre", "ended_cadre", "other_group_lead"}
+MEMBER_READS = {
+    "grid:grid-detail": {"neighbour_cadre"},
+    "grid:grid-post-holder-phone": {"neighbour_cadre"},
+    "api:grid-detail": {"neighbour_cadre"},
+    "api:work-team-detail": MEMBERS,
+    "api:work-group-detail": MEMBERS,
 }
 
 # List routes where a user without grants legitimately gets one row: their own user.
@@ -199,7 +215,78 @@ def world(org, settings, tmp_path):
         cadre1_grant=org.users.cadre1.grants.get(),
         import_job=_import_job_of(org.users.staff),
         export_job=_export_job_of(org.users.admin),
+        **_pairing_world(org),
     )
+
+
+def _pairing_world(org) -> dict:
+    """The work team of 北苑社区 and three people of issue 8 who must not reach cadre1's objects: a cadre
+    paired with one household of cadre1's building (a neighbour of household1), a cadre whose pairing
+    of that building ended yesterday, and the leader of the work group of the other compound."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from liaison.models import PairingTier
+    from liaison.services import pairing_create, work_group_create, work_group_member_add, work_team_create
+    from tests.factories import HouseholdFactory, UserFactory
+
+    today = timezone.localdate()
+    start = today - timedelta(days=30)
+    team = work_team_create(
+        actor=None, bureau_name="市住建局", name="筑堡工作队", community=org.community, leader=org.users.leader
+    )
+    pairing_create(actor=None, team=team, tier=PairingTier.COMMUNITY, cadre=org.users.leader, starts_on=start)
+    group1 = work_group_create(actor=None, team=team, name="第一工作组", compound=org.compound1, starts_on=start)
+    other_group_lead = UserFactory(username="othergrouplead")
+    group2 = work_group_create(
+        actor=None, team=team, name="第二工作组", compound=org.compound2, leader=other_group_lead, starts_on=start
+    )
+    neighbour_cadre, ended_cadre = UserFactory(username="neighbourcadre"), UserFactory(username="endedcadre")
+    for person in (neighbour_cadre, ended_cadre):
+        work_group_member_add(actor=None, group=group1, cadre=person, joined_on=start)
+    work_group_member_add(actor=None, group=group2, cadre=other_group_lead, joined_on=start)
+    neighbour = HouseholdFactory(building=org.building1, room="102", head_name="甄邻户主")
+    pairing_create(
+        actor=None,
+        team=team,
+        tier=PairingTier.CADRE,
+        cadre=neighbour_cadre,
+        work_group=group1,
+        household=neighbour,
+        starts_on=start,
+    )
+    pairing_create(
+        actor=None,
+        team=team,
+        tier=PairingTier.CADRE,
+        cadre=ended_cadre,
+        work_group=group1,
+        node=org.building1,
+        starts_on=start,
+        ends_on=today - timedelta(days=1),  # it ended yesterday
+    )
+    # cadre1 (whose role grant at building1 predates pairing) is also paired with it, as a member of group 1.
+    work_group_member_add(actor=None, group=group1, cadre=org.users.cadre1, joined_on=start)
+    cadre1_pairing = pairing_create(
+        actor=None,
+        team=team,
+        tier=PairingTier.CADRE,
+        cadre=org.users.cadre1,
+        work_group=group1,
+        node=org.building1,
+        starts_on=start,
+    )
+    org.users.neighbour_cadre = neighbour_cadre
+    org.users.ended_cadre = ended_cadre
+    org.users.other_group_lead = other_group_lead
+    return {
+        "team": team,
+        "group1": group1,
+        "group2": group2,
+        "neighbour_household": neighbour,
+        "cadre1_pairing": cadre1_pairing,
+    }
 
 
 def _import_job_of(user):
@@ -306,13 +393,32 @@ def test_a_route_with_an_id_is_404_for_users_outside_the_subtree(world, client, 
     household1_secrets = _secrets([world.household1])
     all_secrets = _secrets([world.household1, world.household2, world.other_household])
 
-    before = _snapshot()
-    _assert_refused_to_anonymous(client, route, url)
-    for username, secrets in (
+    intruders = (
         ("cadre2", household1_secrets),
         ("other_staff", household1_secrets),
         ("nobody", all_secrets),
-    ):
+        ("neighbour_cadre", household1_secrets),
+        ("ended_cadre", household1_secrets),
+        ("other_group_lead", household1_secrets),
+    )
+    # Those the table lets read this object (their team, their household's grid) get it, with nothing of
+    # household1 on it; their requests come before the snapshot (a reveal is audited).
+    readers = MEMBER_READS.get(route.name, set())
+    for username, secrets in intruders:
+        if username in readers:
+            user = getattr(world.users, username)
+            for method in _methods(route):
+                response = _send(_client(client, user), method, url, route)
+                # A read for them (GET, or a page's POST that reveals, audited); an API write stays out of reach.
+                allowed = {404, 405} if route.is_api and method != "get" else {200, 405}
+                assert response.status_code in allowed, f"{method.upper()} {url} as {username}: {response.status_code}"
+                assert not _leaks(response, secrets), f"{method.upper()} {url} as {username} shows a secret"
+
+    before = _snapshot()
+    _assert_refused_to_anonymous(client, route, url)
+    for username, secrets in intruders:
+        if username in readers:
+            continue
         user = getattr(world.users, username)
         for method in _methods(route):
             response = _send(_client(client, user), method, url, route)
