@@ -179,10 +179,7 @@ def managed_users(actor, queryset=None, *, action: str = Action.MANAGE_PEOPLE) -
     users = scope(queryset, actor, action)
     if is_global(actor, action):
         return users
-    users = users.exclude(is_superuser=True)
-    for outside in _people_outside(actor, action):
-        users = users.exclude(pk__in=outside)
-    return users
+    return users.exclude(is_superuser=True).exclude(any_of([Q(pk__in=ids) for ids in _people_outside(actor, action)]))
 
 
 def may_manage_user(actor, user, *, action: str = Action.MANAGE_PEOPLE) -> bool:
@@ -195,9 +192,8 @@ def may_manage_user(actor, user, *, action: str = Action.MANAGE_PEOPLE) -> bool:
         return True
     if not has_action(actor, action) or user.is_superuser:
         return False
-    return not any(
-        User.objects.filter(pk=user.pk, pk__in=outside).exists() for outside in _people_outside(actor, action)
-    )
+    outside = any_of([Q(pk__in=ids) for ids in _people_outside(actor, action)])
+    return not User.objects.filter(outside, pk=user.pk).exists()  # one query, whatever the sources
 
 
 def grant_refusal(

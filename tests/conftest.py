@@ -26,6 +26,18 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the portal's language: a request with another language's cookie leaves that
+    language active in the thread (Django's locale middleware activates, never deactivates)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _restore_migration_data(request, django_db_blocker):
     """Transactional tests (live server, real worker) end with a flush that also empties the
     rows data migrations add; put the default tags back for the transactional tests after them."""

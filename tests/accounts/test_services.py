@@ -41,7 +41,7 @@ def test_a_community_admin_cannot_grant_beyond_their_community(org, local_admin,
 
 def test_a_community_admin_can_grant_inside_their_community(org, local_admin):
     newcomer = UserFactory()
-    role_grant_add(actor=local_admin, user=newcomer, role=Role.CADRE, org_node=org.building2)
+    role_grant_add(actor=local_admin, user=newcomer, role=Role.COMMUNITY_STAFF, org_node=org.building2)
     assert scope(Household.objects.all(), newcomer).get() == org.household2
 
 
@@ -51,7 +51,7 @@ def test_community_staff_can_only_grant_grid_roles_in_their_own_grids(org):
     with pytest.raises(ZhubaoError):
         role_grant_add(actor=org.users.staff, user=worker, role=Role.GRID_WORKER, grid=org.other_grid)
     with pytest.raises(ZhubaoError):
-        role_grant_add(actor=org.users.staff, user=worker, role=Role.CADRE, org_node=org.building1)
+        role_grant_add(actor=org.users.staff, user=worker, role=Role.COMMUNITY_STAFF, org_node=org.building1)
 
 
 def test_a_community_admin_cannot_revoke_a_grant_of_another_community(org, local_admin):
@@ -144,7 +144,7 @@ def test_a_person_and_their_first_grant_are_one_write(org, local_admin):
         actor=local_admin,
         username="newcadre",
         password=None,
-        grant={"role": Role.CADRE, "org_node": org.building2},
+        grant={"role": Role.COMMUNITY_STAFF, "org_node": org.building2},
     )
     assert person.grants.get().org_node == org.building2
     with pytest.raises(ZhubaoError):
@@ -152,7 +152,7 @@ def test_a_person_and_their_first_grant_are_one_write(org, local_admin):
             actor=local_admin,
             username="outsider",
             password=None,
-            grant={"role": Role.CADRE, "org_node": org.other_building},
+            grant={"role": Role.COMMUNITY_STAFF, "org_node": org.other_building},
         )
     with pytest.raises(ZhubaoError) as error:
         user_create_with_grant(actor=local_admin, username="nogrant", password=None)

@@ -84,6 +84,6 @@ def test_people_list_runs_a_constant_number_of_queries(org, login, django_assert
             node=org.building1 if number % 2 else org.building2,
         )
     client = login(org.users.staff)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("accounts:people"))
     assert len(response.context["people"]) == 45
