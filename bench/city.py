@@ -40,6 +40,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -52,6 +53,7 @@ django.setup()
 
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Role, RoleGrant, User  # noqa: E402
@@ -92,6 +94,11 @@ BENCH_USERS = {
     "bench-staff-last": (Role.COMMUNITY_STAFF, "last"),
     "bench-city-admin": (Role.SYSTEM_ADMIN, None),
 }
+# A liaison cadre of the first community, paired (issue 8) with CADRE_BUILDINGS buildings of its largest
+# compound and CADRE_HOUSEHOLDS care households elsewhere in it: a cadre's pages at city scale.
+BENCH_CADRE = "bench-cadre-first"
+CADRE_BUILDINGS = 10
+CADRE_HOUSEHOLDS = 200
 
 FAMILY = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"  # noqa: E501
 GIVEN = "建国秀英德明红梅桂芳志强丽娟海燕玉兰国华春生文静晓东永刚淑珍宏伟嘉欣浩然子涵雨轩思远佳怡俊杰"
@@ -314,13 +321,21 @@ def bench_roots():
 
 def reset_city() -> None:
     roots = list(bench_roots().values_list("id", "tree_id"))
-    users = User.objects.filter(username__in=BENCH_USERS)
+    users = User.objects.filter(username__in=[*BENCH_USERS, BENCH_CADRE])
     if not roots:
         RoleGrant.objects.filter(user__in=users).delete()
         return
     root_ids = [r for r, _ in roots]
     tree_ids = [t for _, t in roots]
     with transaction.atomic():
+        try:
+            from liaison.models import Pairing, WorkTeam
+        except ImportError:  # pragma: no cover - code before pairing
+            pass
+        else:
+            teams = WorkTeam.objects.filter(community_id__in=root_ids)
+            Pairing.objects.filter(team__in=teams).delete()
+            teams.delete()
         node_ids = OrgNode.objects.filter(tree_id__in=tree_ids).values("id")
         RoleGrant.objects.filter(user__in=users).delete()
         RoleGrant.objects.filter(org_node__in=node_ids).delete()
@@ -569,6 +584,40 @@ def create_users(first_root: int, last_root: int) -> None:
         node = {"first": first_root, "last": last_root, None: None}[where]
         role_grant_add(actor=None, user=user, role=role, org_node=OrgNode.objects.get(pk=node) if node else None)
         axes_reset(username=username)  # an earlier run's failed logins do not lock this one out
+    create_cadre(first_root)
+
+
+def create_cadre(first_root: int) -> None:
+    """The bench cadre, paired through liaison.services as the pairing pages pair (skipped before pairing)."""
+    try:
+        from liaison.models import PairingTier
+        from liaison.services import pairing_create, work_group_create, work_group_member_add, work_team_create
+    except ImportError:  # pragma: no cover - code before pairing
+        return
+    from axes.utils import reset as axes_reset
+
+    community = OrgNode.objects.get(pk=first_root)
+    user = User.objects.filter(username=BENCH_CADRE).first() or User(username=BENCH_CADRE)
+    user.full_name, user.password = "首社区包联干部", make_password(PASSWORD)
+    user.is_active, user.must_change_password = True, False
+    user.save()
+    axes_reset(username=BENCH_CADRE)
+    start = timezone.localdate() - timedelta(days=90)
+    team = work_team_create(actor=None, bureau_name="市住建局", name="筑堡工作队", community=community)
+    compound = OrgNode.objects.filter(parent=community).annotate(size=Count("children")).order_by("-size", "id").first()
+    group = work_group_create(actor=None, team=team, name="第一工作组", compound=compound, starts_on=start)
+    work_group_member_add(actor=None, group=group, cadre=user, joined_on=start)
+    buildings = OrgNode.objects.filter(parent=compound).order_by("lft")[:CADRE_BUILDINGS]
+    care = (
+        Household.objects.filter(community_id=first_root, is_care=True, is_active=True)
+        .exclude(building__in=buildings)
+        .order_by("id")[:CADRE_HOUSEHOLDS]
+    )
+    places = [{"node": building} for building in buildings] + [{"household": household} for household in care]
+    for place in places:
+        pairing_create(
+            actor=None, team=team, tier=PairingTier.CADRE, cadre=user, work_group=group, starts_on=start, **place
+        )
 
 
 # --- checks ---------------------------------------------------------------------------------------------
@@ -720,7 +769,8 @@ def main() -> None:
         with connection.cursor() as cursor:
             for model in (OrgNode, Household, Household.tags.through, Grid, GridBuilding, GridPost, RoleGrant, User):
                 cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
-    print(f"Done in {time.perf_counter() - started:.1f} s. Users {', '.join(BENCH_USERS)}, password {PASSWORD}")
+    users = ", ".join([*BENCH_USERS, BENCH_CADRE])
+    print(f"Done in {time.perf_counter() - started:.1f} s. Users {users}, password {PASSWORD}")
 
 
 if __name__ == "__main__":

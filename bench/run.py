@@ -44,7 +44,12 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 PASSWORD = "Bench-city-2026"  # bench/city.py's PASSWORD
 CODE_PREFIX = "bench-"
-USERS = {"first": "bench-staff-first", "last": "bench-staff-last", "admin": "bench-city-admin"}
+USERS = {
+    "first": "bench-staff-first",
+    "last": "bench-staff-last",
+    "admin": "bench-city-admin",
+    "cadre": "bench-cadre-first",  # paired with 10 buildings and 200 care households (issue 8)
+}
 BASELINE_USER = "bench-baseline"
 TARGET_SHARE = 0.70
 
@@ -53,8 +58,9 @@ TARGET_SHARE = 0.70
 class Page:
     """One row of the table. ``path`` may name facts of the city: {name}, {phone_tail}, {big_compound}, {community}.
 
-    ``user`` is "first" / "last" (community staff of the first / last community) or "admin" (every
-    community); ``counts`` what "data in scope" counts: households, nodes, children or grids.
+    ``user`` is "first" / "last" (community staff of the first / last community), "admin" (every
+    community) or "cadre" (a cadre of the first community, paired with 10 buildings and 200 care
+    households); ``counts`` what "data in scope" counts: households, nodes, children or grids.
     """
 
     name: str
@@ -88,6 +94,11 @@ PAGES = [
     Page("API grid list", "admin", "/api/v1/grids/", "grids"),
     Page("API org-node list", "first", "/api/v1/org-nodes/", "nodes"),
     Page("API org-node list", "admin", "/api/v1/org-nodes/", "nodes"),
+    # A cadre's scope comes from their pairings (two grant sources: role grants and pairings).
+    Page("household list", "cadre", "/households/"),
+    Page("API household list", "cadre", "/api/v1/households/"),
+    Page("tree page", "cadre", "/tree/", "nodes"),
+    Page("API pairing list", "cadre", "/api/v1/pairings/", "pairings"),
 ]
 
 
@@ -145,7 +156,31 @@ def city_facts(database_url: str) -> dict:
         facts["scopes"]["admin"] = dict(
             facts["scopes"]["first"], households=total_households, nodes=total_nodes, grids=total_grids
         )
+        facts["scopes"]["cadre"] = dict(facts["scopes"]["first"], **cadre_facts(one))
     return facts
+
+
+def cadre_facts(one) -> dict:
+    """What the bench cadre is paired with today: households, nodes and pairings (zeros before pairing)."""
+    exists = one("SELECT to_regclass('liaison_pairing') IS NOT NULL")[0]
+    if not exists:
+        return {"households": 0, "nodes": 0, "pairings": 0}
+    today = "starts_on <= CURRENT_DATE AND (ends_on IS NULL OR ends_on > CURRENT_DATE)"
+    mine = f"FROM liaison_pairing p JOIN accounts_user u ON u.id = p.cadre_id WHERE u.username = %s AND {today}"
+    households = one(
+        "SELECT count(*) FROM grid_household h WHERE h.is_active AND (h.building_id IN "  # noqa: S608
+        f"(SELECT p.node_id {mine}) OR h.id IN (SELECT p.household_id {mine}))",
+        USERS["cadre"],
+        USERS["cadre"],
+    )[0]
+    nodes = one(
+        "SELECT count(*) FROM grid_orgnode n WHERE n.id IN (SELECT p.node_id "  # noqa: S608
+        f"{mine}) OR n.parent_id IN (SELECT p.node_id {mine})",
+        USERS["cadre"],
+        USERS["cadre"],
+    )[0]
+    pairings = one(f"SELECT count(*) {mine}", USERS["cadre"])[0]  # noqa: S608
+    return {"households": households, "nodes": nodes, "pairings": pairings}
 
 
 def scope_label(page: Page, facts: dict) -> str:
@@ -155,8 +190,15 @@ def scope_label(page: Page, facts: dict) -> str:
         "first": "first community",
         "last": "last community",
         "admin": f"city, {facts['communities']} communities",
+        "cadre": f"a cadre's {scope['pairings']} pairings",
     }[page.user]
-    noun = {"households": "households", "nodes": "nodes", "children": "buildings", "grids": "grids"}[page.counts]
+    noun = {
+        "households": "households",
+        "nodes": "nodes",
+        "children": "buildings",
+        "grids": "grids",
+        "pairings": "pairings",
+    }[page.counts]
     return f"{count:,} {noun} ({where})"
 
 
