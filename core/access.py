@@ -24,7 +24,7 @@ roles count for it.
 
 Public surface: ``scope``, ``get_in_scope_or_404``, ``can``, ``has_action``,
 ``is_global``, ``nodes_for``, ``grids_for``, ``departments_for``, ``households_for``,
-``roles_of``, ``forget_scope``, the ``register_*`` functions and the rule helpers
+``roles_of``, ``grants_held``, ``forget_scope``, the ``register_*`` functions and the rule helpers
 (``NOTHING``, ``any_of``, ``condition``, ``via``, ``stamped_fact_rule``,
 ``global_only_rule``, ``own_rows_rule``). The resolved scope object itself is private.
 """
@@ -256,6 +256,18 @@ def households_for(user, action: str) -> frozenset[int]:
 def roles_of(user) -> frozenset[str]:
     """Every role the user holds somewhere (for homes and menus, not for reaching rows)."""
     return _user_scope(user).roles()
+
+
+def grants_held(user) -> list[tuple[str, str, int | None]]:
+    """The user's grants today as ``(role, place kind, place id)``, whatever their source, for a home page
+    that says where each role is held: kind "node", "grid", "department", "household", or "" (everywhere)."""
+    held = _user_scope(user)
+    rows = [(role, "", None) for role in sorted(held.global_roles)]
+    rows += [(grant.role, "node", grant.node_id) for grant in held.node_grants]
+    for kind, grants in (("grid", held.grid_grants), ("department", held.department_grants)):
+        rows += [(role, kind, some_id) for role, ids in grants.items() for some_id in sorted(ids)]
+    rows += [(role, "household", some_id) for role, ids in held.household_grants.items() for some_id in sorted(ids)]
+    return rows
 
 
 def has_action(user, action: str) -> bool:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.utils.translation import ngettext
 
 from accounts.access import managed_users
-from accounts.models import RoleGrant, User
-from core.access import Action, get_in_scope_or_404, grids_for, is_global, nodes_for, scope, scope_key
+from accounts.models import User
+from core.access import Action, get_in_scope_or_404, grants_held, grids_for, is_global, nodes_for, scope, scope_key
 from core.masking import mask_id_number, mask_phone
 
 from .caching import cached_while_tree_unchanged
@@ -454,31 +455,35 @@ class HomeRole:
 
 
 def home_roles(*, user) -> list[HomeRole]:
-    """The user's own active roles, in the order of ``Role``, each with the places it is held at.
-
-    Read through the access module (a user may always read their own grants); a grant at a
-    deactivated node, grid or department is left out, as the access module leaves it out.
-    One query.
+    """The user's roles today, in the order of ``Role``, each with the places it is held at, whatever the
+    grant's source (role grants, pairings): read from the access module's resolved grants, which leave
+    out grants at deactivated places. The names: one query per kind of place held (nodes, grids,
+    departments); households held one by one (pairings) are counted, not named.
     """
-    from accounts.models import Role
+    from accounts.models import Department, Role
 
-    grants = scope(RoleGrant.objects.active().filter(user_id=user.pk), user, Action.VIEW_PEOPLE).select_related(
-        "org_node", "grid", "department"
-    )
+    held = grants_held(user)
+    names: dict[tuple[str, int], str] = {}
+    for kind, model in (("node", OrgNode), ("grid", Grid), ("department", Department)):
+        ids = {place_id for _role, place_kind, place_id in held if place_kind == kind}
+        if ids:
+            rows = model.objects.filter(pk__in=ids, is_active=True).values_list("id", "name")
+            names.update({(kind, place_id): name for place_id, name in rows})
     by_role: dict[str, HomeRole] = {}
-    for grant in grants.order_by("id"):
-        place = grant.org_node or grant.grid or grant.department
-        if place is not None and not place.is_active:
-            continue
-        entry = by_role.setdefault(grant.role, HomeRole(role=grant.role, label=grant.get_role_display(), places=[]))
-        if place is None:
+    households: dict[str, int] = {}
+    labels = dict(Role.choices)
+    for role, kind, place_id in held:
+        if kind and kind != "household" and (kind, place_id) not in names:
+            continue  # a department since deactivated
+        entry = by_role.setdefault(role, HomeRole(role=role, label=str(labels.get(role, role)), places=[]))
+        if not kind:
             entry.everywhere = True
-        elif place.name not in entry.places:
-            entry.places.append(place.name)
-    if user.is_superuser and Role.SYSTEM_ADMIN not in by_role:
-        by_role[Role.SYSTEM_ADMIN] = HomeRole(
-            role=Role.SYSTEM_ADMIN, label=Role.SYSTEM_ADMIN.label, places=[], everywhere=True
-        )
+        elif kind == "household":
+            households[role] = households.get(role, 0) + 1
+        elif names[(kind, place_id)] not in entry.places:
+            entry.places.append(names[(kind, place_id)])
+    for role, count in households.items():
+        by_role[role].places.append(ngettext("%(count)s household", "%(count)s households", count) % {"count": count})
     return [by_role[role] for role in Role.values if role in by_role]
 
 

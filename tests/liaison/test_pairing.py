@@ -312,3 +312,16 @@ def test_people_paired_in_a_community_are_people_of_that_community(org, team, pa
     work_group_member_add(actor=None, group=other_group, cadre=team.cadre_a, joined_on=day(-1))
     assert not may_manage_user(fresh(community_admin), team.cadre_a)
     assert team.cadre_a not in managed_users(fresh(community_admin))
+
+
+def test_the_home_names_the_places_a_pairing_gives(org, team, pair, client):
+    pair(team.cadre_a, org.building1)
+    pair(team.cadre_a, org.household2)
+    pair(team.cadre_a, HouseholdFactory(building=org.building2, room="203"))
+    client.force_login(team.cadre_a)
+    page = client.get("/").content.decode()
+    assert "1号楼党小组" in page and "2 户" in page
+    assert "尚未分配角色" not in page
+    client.force_login(team.lead1)
+    page = client.get("/").content.decode()
+    assert "阳光小区党支部" in page and "尚未分配角色" not in page
