@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.api import ID_MAX, ID_MIN
 from core.text import SafeTextFormMixin
 from grid.forms import BootstrapMixin
 
@@ -23,6 +24,24 @@ def _date_field(label, **kwargs):
 
 
 class PersonChoiceField(forms.ModelChoiceField):
+    """One person of the (limited) queryset, by id; looked up with ``filter().first()`` (a form with two
+    people, as the hand-over, would read as an N+1 to django-zeal), an id no database holds refused first."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        try:
+            key = int(str(value).strip())
+        except (TypeError, ValueError):
+            key = None
+        person = self.queryset.filter(pk=key).first() if key is not None and ID_MIN <= key <= ID_MAX else None
+        if person is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            )
+        return person
+
     def label_from_instance(self, obj):
         if obj.full_name:
             return f"{obj.full_name}（{obj.username}）"
@@ -102,7 +121,7 @@ class BulkPairForm(BootstrapMixin, forms.Form):
     """Tick buildings, hubs and households of one compound and pair them with one cadre from a day."""
 
     cadre = PersonChoiceField(label=_("Cadre"), queryset=None)
-    starts_on = _date_field(_("From"))
+    starts_on = _date_field(_("Paired from"))
     nodes = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.MultipleHiddenInput)
     households = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.MultipleHiddenInput)
 

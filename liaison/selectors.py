@@ -187,7 +187,7 @@ def team_tree(*, team: WorkTeam, day: date) -> TeamTree:
         WorkGroup.objects.filter(team=team)
         .select_related("leader")
         .annotate(**_covered_counts(lambda depth: pairings.filter(work_group_id=_ref("pk", depth))))
-        .order_by("name")
+        .order_by("pk")  # as they were set up (第一工作组, 第二工作组 …; a name sorts 第三 before 第二)
     )
     rows = {
         group.pk: GroupRow(group=group, households=group.households, care=group.care, buildings=group.buildings)
