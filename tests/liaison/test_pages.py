@@ -160,7 +160,7 @@ def _grow(world, cadres: int, households_each: int):
         pair_cadre(world.team, world.group1, cadre, household=household)
 
 
-TEAM_PAGE_QUERIES = 16  # session, user, grants (2), team, groups, compounds, members, pairings, totals …
+TEAM_PAGE_QUERIES = 14  # session, user, grants, team, groups, compounds, members, pairings, totals …
 
 
 @pytest.mark.parametrize("size", [0, 12])
