@@ -88,6 +88,20 @@ ROUTE_OBJECTS: dict[str, Target] = {
     "accounts:person-deactivate": Target(lambda w: {"pk": w.users.cadre1.pk}),
     "accounts:person-reactivate": Target(lambda w: {"pk": w.users.cadre1.pk}),
     # Imports
+    # Pairing pages (liaison): the team's keepers only (the admin, the team's leader); the world's team
+    # is org.community's, with group1 paired with compound1 and cadre1 its member paired with building1.
+    "liaison:team": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:coverage": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:team-edit": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:group-create": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:pair": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:hand-over": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:group": Target(lambda w: {"pk": w.group1.pk}, reader="leader"),
+    "liaison:group-leader": Target(lambda w: {"pk": w.group1.pk}),  # POST only
+    "liaison:group-compound-add": Target(lambda w: {"pk": w.group1.pk}),  # POST only
+    "liaison:group-member-add": Target(lambda w: {"pk": w.group1.pk}),  # POST only
+    "liaison:member-leave": Target(lambda w: {"pk": w.membership1.pk}, reader="leader"),
+    "liaison:pairing-end": Target(lambda w: {"pk": w.pairing1.pk}, reader="leader"),
     "imports:job-detail": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),
     "imports:job-progress": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),
     "imports:job-confirm": Target(lambda w: {"pk": w.import_job.pk}),  # POST only; the uploader's alone
@@ -195,11 +209,29 @@ def world(org, settings, tmp_path):
     post1 = grid_post_create(actor=None, grid=org.grid1, post_type=GridPostType.A, title="专职网格员")
     return SimpleNamespace(
         **vars(org),
+        **_work_team_of(org),
         post1=post1,
         cadre1_grant=org.users.cadre1.grants.get(),
         import_job=_import_job_of(org.users.staff),
         export_job=_export_job_of(org.users.admin),
     )
+
+
+def _work_team_of(org) -> dict:
+    """org.community's work team, led by ``leader``: group1 paired with compound1, cadre1 its member paired
+    with building1 (the pairing pages' objects)."""
+    from liaison.models import PairingTier
+    from liaison.services import pairing_create, work_group_create, work_group_member_add, work_team_create
+
+    team = work_team_create(
+        actor=None, bureau_name="市局", name="筑堡工作队", community=org.community, leader=org.users.leader
+    )
+    group1 = work_group_create(actor=None, team=team, name="第一工作组", compound=org.compound1)
+    membership1 = work_group_member_add(actor=None, group=group1, cadre=org.users.cadre1)
+    pairing1 = pairing_create(
+        actor=None, team=team, tier=PairingTier.CADRE, cadre=org.users.cadre1, work_group=group1, node=org.building1
+    )
+    return {"team": team, "group1": group1, "membership1": membership1, "pairing1": pairing1}
 
 
 def _import_job_of(user):
