@@ -427,9 +427,11 @@ def thin_care_households(*, team: WorkTeam, day: date) -> QuerySet:
 def idle_cadres(*, team: WorkTeam, day: date) -> QuerySet:
     """Members of a group of the team that day with no cadre pairing of the team in force that day."""
     pairings = cadre_pairings_on(day, team).filter(cadre_id=OuterRef("cadre_id"))
+    compounds = Pairing.objects.on(day).filter(tier=PairingTier.COMPOUND, work_group_id=OuterRef("group_id"))
     return (
         memberships_on(team, day)
         .filter(~Exists(pairings))
+        .annotate(compound_id=Subquery(compounds.order_by("node__lft").values("node_id")[:1]))
         .select_related("cadre", "group")
         .order_by("group__name", "cadre__full_name", "cadre__username")
     )

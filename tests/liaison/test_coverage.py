@@ -105,7 +105,7 @@ def test_a_member_without_a_pairing_is_listed_with_a_link_to_pair_them_until_pai
     response = _coverage(client, team_world, "cadres")
     assert [row.cadre for row in response.context["rows"]] == [idle]
     fix = reverse("liaison:pair", kwargs={"pk": team_world.team.pk})
-    assert f"{fix}?cadre={idle.pk}" in response.content.decode()
+    assert f"{fix}?cadre={idle.pk}&amp;compound={team_world.compound2.pk}" in response.content.decode()
     pair_cadre(team_world.team, team_world.group2, idle, household=team_world.household2, starts_on=TODAY)
     assert _coverage(client, team_world, "cadres").context["counts"]["cadres"] == 0
 
