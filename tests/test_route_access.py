@@ -88,6 +88,20 @@ ROUTE_OBJECTS: dict[str, Target] = {
     "accounts:person-deactivate": Target(lambda w: {"pk": w.users.cadre1.pk}),
     "accounts:person-reactivate": Target(lambda w: {"pk": w.users.cadre1.pk}),
     # Imports
+    # Pairing pages (liaison): the team's keepers only (the admin, the team's leader); the world's team
+    # is org.community's, with group1 paired with compound1 and cadre1 its member paired with building1.
+    "liaison:team": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:coverage": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:team-edit": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:group-create": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:pair": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:hand-over": Target(lambda w: {"pk": w.team.pk}, reader="leader"),
+    "liaison:group": Target(lambda w: {"pk": w.group1.pk}, reader="leader"),
+    "liaison:group-leader": Target(lambda w: {"pk": w.group1.pk}),  # POST only
+    "liaison:group-compound-add": Target(lambda w: {"pk": w.group1.pk}),  # POST only
+    "liaison:group-member-add": Target(lambda w: {"pk": w.group1.pk}),  # POST only
+    "liaison:member-leave": Target(lambda w: {"pk": w.membership1.pk}, reader="leader"),
+    "liaison:pairing-end": Target(lambda w: {"pk": w.pairing1.pk}, reader="leader"),
     "imports:job-detail": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),
     "imports:job-progress": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),
     "imports:job-confirm": Target(lambda w: {"pk": w.import_job.pk}),  # POST only; the uploader's alone
@@ -267,7 +281,7 @@ def _pairing_world(org) -> dict:
         ends_on=today - timedelta(days=1),  # it ended yesterday
     )
     # cadre1 (whose role grant at building1 predates pairing) is also paired with it, as a member of group 1.
-    work_group_member_add(actor=None, group=group1, cadre=org.users.cadre1, joined_on=start)
+    membership1 = work_group_member_add(actor=None, group=group1, cadre=org.users.cadre1, joined_on=start)
     cadre1_pairing = pairing_create(
         actor=None,
         team=team,
@@ -286,6 +300,8 @@ def _pairing_world(org) -> dict:
         "group2": group2,
         "neighbour_household": neighbour,
         "cadre1_pairing": cadre1_pairing,
+        "membership1": membership1,
+        "pairing1": cadre1_pairing,
     }
 
 

@@ -194,12 +194,13 @@ def pairing_create(
 
 
 @transaction.atomic
-def pairing_end(*, actor, pairing: Pairing, ends_on: date | None = None) -> Pairing:
+def pairing_end(*, actor, pairing: Pairing, ends_on: date | None = None, _locked: bool = False) -> Pairing:
     """End the pairing: from ``ends_on`` (today) on, it no longer holds. An end can be brought forward,
     never pushed back (a new pairing is made instead), and falls after the day the pairing starts."""
     refuse_unless_keeper(actor, pairing.team)
-    lock_team(pairing.team)
-    pairing.refresh_from_db()
+    if not _locked:  # else the caller holds the team's lock and read the pairing under it
+        lock_team(pairing.team)
+        pairing.refresh_from_db()
     ends_on = ends_on or timezone.localdate()
     if ends_on <= pairing.starts_on:
         _invalid(
@@ -363,7 +364,7 @@ def hand_over_plan(*, actor, team: WorkTeam, from_cadre, to_cadre, on: date | No
     pairings = list(
         Pairing.objects.filter(team=team, tier=PairingTier.CADRE, cadre=from_cadre)
         .current_or_future(on)
-        .select_related("node", "household__building", "household__compound")
+        .select_related("team", "cadre", "work_group__leader", "node", "household__building", "household__compound")
         .order_by("node__lft", "household_id")
     )
     held = Pairing.objects.filter(tier=PairingTier.CADRE, cadre=to_cadre).current_or_future(on)
@@ -406,7 +407,7 @@ def pairings_hand_over(*, actor, team: WorkTeam, from_cadre, to_cadre, on: date 
             _audit(actor, old, "hand_over_withdrawn", to_cadre=to_cadre.pk)
             old.delete()
             continue
-        pairing_end(actor=actor, pairing=old, ends_on=plan.on)
+        pairing_end(actor=actor, pairing=old, ends_on=plan.on, _locked=True)
         if not row.skip:
             new = pairing_create(
                 actor=actor,
