@@ -23,11 +23,13 @@ from grid.filters import IdFilter
 from .access import MANAGE_PAIRING
 from .models import Pairing, PairingTier, WorkGroup, WorkGroupMembership, WorkTeam
 from .serializers import (
+    PAIRING_LIST_COLUMNS,
     PairingCreateSerializer,
     PairingEndSerializer,
     PairingSerializer,
     WorkGroupSerializer,
     WorkTeamSerializer,
+    pairing_list_data,
 )
 from .services import pairing_create, pairing_end
 
@@ -135,6 +137,12 @@ class PairingViewSet(ScopedListRetrieveViewSet):
         return Pairing.objects.select_related("cadre", "node", "household__building", "household__compound").order_by(
             "team_id", "tier", "starts_on", "id"
         )
+
+    def list(self, request, *args, **kwargs):
+        """The page read as tuples and written as PairingSerializer writes it (pairing_list_data)."""
+        pairings = self.filter_queryset(self.get_queryset())
+        rows = self.paginate_queryset(pairings.values_list(*PAIRING_LIST_COLUMNS))
+        return self.get_paginated_response(pairing_list_data(rows))
 
     def create(self, request):
         data = self.payload(PairingCreateSerializer)

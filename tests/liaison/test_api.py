@@ -148,3 +148,14 @@ def test_a_cadres_household_list_keeps_its_query_count_at_1_and_200_paired_house
             pair(team.cadre_a, HouseholdFactory(building=org.building2, room=f"{count}{number:03d}"))
         with django_assert_max_num_queries(HOUSEHOLD_LIST_QUERIES):
             assert client.get(url).status_code == 200
+
+
+def test_the_list_writes_each_row_as_the_pairing_serializer_does(org, team, pair):
+    from liaison.serializers import PAIRING_LIST_COLUMNS, PairingSerializer, pairing_list_data
+
+    pair(team.cadre_a, org.building1, ends_on=day(3))
+    pair(team.cadre_a, org.household2)
+    pairings = Pairing.objects.select_related("cadre", "node", "household__building", "household__compound")
+    expected = PairingSerializer(pairings.order_by("id"), many=True).data
+    assert pairing_list_data(pairings.order_by("id").values_list(*PAIRING_LIST_COLUMNS)) == [dict(r) for r in expected]
+    assert any(row["household_address"] for row in expected) and any(row["node_name"] for row in expected)

@@ -320,7 +320,7 @@ def test_the_home_names_the_places_a_pairing_gives(org, team, pair, client):
     pair(team.cadre_a, HouseholdFactory(building=org.building2, room="203"))
     client.force_login(team.cadre_a)
     page = client.get("/").content.decode()
-    assert "1号楼党小组" in page and "2 户" in page
+    assert "1号楼党小组" in page and "2户" in page
     assert "尚未分配角色" not in page
     client.force_login(team.lead1)
     page = client.get("/").content.decode()
