@@ -14,11 +14,15 @@ def test_the_schema_is_valid_openapi_3_and_lists_the_four_resources(client, db):
     assert schema["openapi"].startswith("3.")
     validate_schema(schema)  # raises on an invalid document
     paths = schema["paths"]
-    for resource in ("org-nodes", "households", "grids", "users"):
+    for resource in ("org-nodes", "households", "grids", "users", "work-teams", "work-groups", "pairings"):
         assert f"/api/v1/{resource}/" in paths
         assert f"/api/v1/{resource}/{{id}}/" in paths
     assert "/api/v1/households/{id}/personal-data/" in paths
     assert "/api/v1/auth/token/" in paths
+    assert "post" in paths["/api/v1/pairings/"] and "/api/v1/pairings/{id}/end/" in paths
+    pairing_filters = {parameter["name"] for parameter in paths["/api/v1/pairings/"]["get"]["parameters"]}
+    assert {"cadre", "work_group", "node", "household", "on"} <= pairing_filters
+    assert "post" in paths["/api/v1/users/"] and "/api/v1/users/{id}/grants/" in paths
     assert "delete" not in paths["/api/v1/households/{id}/"]
 
 
