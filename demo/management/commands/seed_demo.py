@@ -83,6 +83,8 @@ DEPARTMENTS = [
 ]
 CADRES = 30
 PAIRING_DAYS = 150  # the team was paired this many days ago
+ENDED_CARE_PAIRINGS = 3  # care households whose second cadre's pairing ended ENDED_DAYS_AGO
+ENDED_DAYS_AGO = 20
 CARE_SHARE = 0.05
 
 SURNAMES = (
@@ -281,7 +283,9 @@ class Command(BaseCommand):
         if not WorkGroupMembership.objects.filter(group=group, cadre=cadre).exists():
             work_group_member_add(actor=actor, group=group, cadre=cadre, joined_on=joined_on)
 
-    def _pair(self, team, tier, *, actor, starts_on, cadre=None, work_group=None, node=None, household=None):
+    def _pair(
+        self, team, tier, *, actor, starts_on, cadre=None, work_group=None, node=None, household=None, ends_on=None
+    ):
         """A pairing, unless the same one is already there (a second run creates nothing twice)."""
         exists = Pairing.objects.filter(
             team=team, tier=tier, cadre=cadre, work_group=work_group, node=node, household=household
@@ -296,10 +300,13 @@ class Command(BaseCommand):
                 node=node,
                 household=household,
                 starts_on=starts_on,
+                ends_on=ends_on,
             )
 
     def _pair_care_households(self, admin):
-        """多帮一: every care household gets a second cadre of its building's group besides the building's own."""
+        """多帮一: every care household gets a second cadre of its building's group besides the building's own.
+        For the first ENDED_CARE_PAIRINGS the second cadre's pairing ended ENDED_DAYS_AGO (history, and what the
+        coverage view lists as care households short of their second cadre)."""
         imported = ImportChange.objects.filter(
             kind=ImportChange.Kind.HOUSEHOLD, operation=ImportChange.Operation.CREATED
         ).values("object_id")
@@ -316,6 +323,9 @@ class Command(BaseCommand):
             others = [member for member in members if member.pk != own.pk]
             second = others[turn[group_index] % len(others)]
             turn[group_index] += 1
+            ends_on = None
+            if sum(turn.values()) <= ENDED_CARE_PAIRINGS:
+                ends_on = timezone.localdate() - timedelta(days=ENDED_DAYS_AGO)
             self._pair(
                 self.team,
                 PairingTier.CADRE,
@@ -323,6 +333,7 @@ class Command(BaseCommand):
                 work_group=self.groups[group_index],
                 household=household,
                 starts_on=self.pairing_start,
+                ends_on=ends_on,
                 actor=admin,
             )
 
