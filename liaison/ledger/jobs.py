@@ -53,6 +53,8 @@ _XLSX_MAGIC = b"PK\x03\x04"
 # Seconds: a ledger of a few thousand rows is checked in a second or two.
 SOFT_TIME_LIMIT = 10 * 60
 TIME_LIMIT = 11 * 60
+# A job still active this long after its hard limit has lost its worker (more than beat's five minutes).
+REAP_MARGIN = timezone.timedelta(minutes=5)
 # Stopped for a reason outside the workbook: the page says so instead of asking to correct the file.
 JOB_FAILURES = {"worker_lost", "queue_unavailable", "too_slow", "unexpected", "database_unavailable", "refused"}
 
@@ -309,6 +311,8 @@ def _apply_body(job: LedgerImportJob) -> None:
     fresh = None
     try:
         with transaction.atomic():
+            # Held until the end: the reaper skips a job a live worker holds.
+            list(LedgerImportJob.objects.select_for_update().filter(pk=job.pk).values_list("pk"))
             job.team = lock_team(job.team)  # two writes of the team's pairings wait for each other
             with job.file.open("rb") as source:
                 parsed, plan, problems = ledger_check(
@@ -342,6 +346,28 @@ def ledger_import_apply(*, job_id: int, last_attempt: bool = False) -> LedgerImp
     return _run_job(
         job_id, waiting=Status.CONFIRMED, active=Status.APPLYING, body=_apply_body, last_attempt=last_attempt
     )
+
+
+def ledger_imports_reap(*, now=None) -> int:
+    """Fail every job left checking or writing by a worker that died (killed at its hard time limit, or the
+    machine stopped): active for longer than the hard limit and ``REAP_MARGIN``; how many. The write ran in
+    one transaction, which the database rolled back, so nothing of it was written. A job whose row a live
+    write holds is skipped. Idempotent (beat may run it twice): a reaped job is no longer active."""
+    now = now or timezone.now()
+    cutoff = now - timezone.timedelta(seconds=TIME_LIMIT) - REAP_MARGIN
+    with transaction.atomic():
+        lost = list(
+            LedgerImportJob.objects.select_for_update(skip_locked=True)
+            .filter(status__in=LedgerImportJob.ACTIVE_STATUSES, started_at__lt=cutoff)
+            .values_list("pk", flat=True)
+        )
+        if lost:
+            LedgerImportJob.objects.filter(pk__in=lost).update(
+                status=Status.FAILED, errors=[problem_dict(ImportProblem(code="worker_lost"))], finished_at=now
+            )
+    for pk in lost:
+        logger.warning("Ledger import %s was left active by a worker that is gone: failed", pk)
+    return len(lost)
 
 
 def ledger_import_list(*, user, limit: int = 20):
