@@ -55,6 +55,8 @@ SOFT_TIME_LIMIT = 10 * 60
 TIME_LIMIT = 11 * 60
 # A job still active this long after its hard limit has lost its worker (more than beat's five minutes).
 REAP_MARGIN = timezone.timedelta(minutes=5)
+# Sheets, columns and rows not read that the preview lists.
+NOTES_CAP = 200
 # Stopped for a reason outside the workbook: the page says so instead of asking to correct the file.
 JOB_FAILURES = {"worker_lost", "queue_unavailable", "too_slow", "unexpected", "database_unavailable", "refused"}
 
@@ -108,14 +110,16 @@ def ledger_check(*, actor, team: WorkTeam, source, progress=None) -> tuple[Parse
             plan = validate_ledger(parsed, team=team, actor=actor, problems=problems, progress=progress)
     except TooManyProblems:
         pass
-    ordered = sorted(problems, key=lambda problem: (problem.row or 0, problem.column))
+    ordered = sorted(problems, key=lambda problem: problem.row or 0)  # by row; within a row, as found
     return parsed, (plan if not problems else None), ordered
 
 
 def _preview(parsed: ParsedWorkbook, plan: LedgerPlan | None) -> dict:
     preview = plan.preview() if plan is not None else {}
     preview["rows"] = parsed.total_rows
-    preview["not_read"] = workbook_notes(parsed)
+    notes = workbook_notes(parsed)
+    preview["not_read"] = notes[:NOTES_CAP]  # a hostile sheet may skip thousands of rows
+    preview["not_read_total"] = len(notes)
     return preview
 
 
@@ -132,7 +136,8 @@ def ledger_import_create(*, actor, team: WorkTeam, uploaded_file) -> LedgerImpor
     refusal = team_refusal(actor, team)
     if refusal:
         raise ZhubaoError(ErrorCode.PERMISSION_DENIED, refusal, status_code=403)
-    name = UNSAFE_CHARACTERS.sub("", os.path.basename(uploaded_file.name or ""))
+    # The file's name is shown on pages: control characters and bidi overrides go, and a leading formula sign.
+    name = UNSAFE_CHARACTERS.sub("", os.path.basename(uploaded_file.name or "")).lstrip("=+-@ \t")
     if not name.lower().endswith(".xlsx"):
         raise _invalid_file(
             _("Please upload an Excel workbook saved as .xlsx. Other files (.xls, .csv, .et) cannot be read.")

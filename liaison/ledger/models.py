@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.text import validate_no_formula, validate_safe_text
+
 
 class LedgerImportJob(models.Model):
     """One upload of a pairing ledger for a work team: checked first (writes nothing), written only when its
@@ -36,7 +38,9 @@ class LedgerImportJob(models.Model):
         related_name="ledger_imports",
     )
     file = models.FileField(_("file"), upload_to="ledger-imports/%Y/%m/")
-    original_name = models.CharField(_("file name"), max_length=200)
+    original_name = models.CharField(
+        _("file name"), max_length=200, validators=[validate_safe_text, validate_no_formula]
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)

@@ -4,6 +4,7 @@ the uploader confirms the plan the check showed, every bad cell reported by shee
 from datetime import date
 
 import pytest
+from django.utils import translation
 
 from accounts.models import User
 from core.errors import ZhubaoError
@@ -179,7 +180,8 @@ def test_only_the_uploader_confirms(ledger):
     job = checked(ledger.users.leader, ledger.team, path)
     admin = ledger.users.admin  # keeps every team, but did not upload this ledger
 
-    assert ledger_import_refusal(admin, job) == "只有上传这份台账的人才能确认导入。"
+    with translation.override("zh-hans"):
+        assert ledger_import_refusal(admin, job) == "只有上传这份台账的人才能确认导入。"
     with pytest.raises(ZhubaoError) as refused:
         ledger_import_confirm(actor=admin, job=job)
     assert refused.value.status_code == 409
