@@ -66,6 +66,7 @@ def test_the_team_leader_uploads_a_ledger_sees_the_check_and_confirms_it(
     page.set_viewport_size(DESKTOP)
     log_in(page, live_server, ledger.users.leader.username, password)
     page.goto(f"{live_server.url}/pairing/ledger/?team={ledger.team.pk}")
+    screenshot(page, "ledger-upload.png")
     page.set_input_files("#id_file", str(path))
     page.locator("#ledger-upload").click()
     page.wait_for_url("**/pairing/ledger/*/")
@@ -83,3 +84,21 @@ def test_the_team_leader_uploads_a_ledger_sees_the_check_and_confirms_it(
     assert Pairing.objects.filter(cadre=ledger.users.cadre1, node=ledger.building3, ends_on=None).exists()
     ledger.pairings.building1.refresh_from_db()
     assert str(ledger.pairings.building1.ends_on) == "2026-09-01"
+
+
+def test_a_ledger_with_a_bad_cell_shows_where_and_writes_nothing(
+    ledger, live_server, page, password, background_worker
+):
+    path = ledger_file(ledger.tmp / "错误.xlsx", [["第一工作组", "赵无名", "火星1号楼", "", "01/03/2026", ""]])
+    before = Pairing.objects.count()
+    page.set_viewport_size(DESKTOP)
+    log_in(page, live_server, ledger.users.leader.username, password)
+    page.goto(f"{live_server.url}/pairing/ledger/?team={ledger.team.pk}")
+    page.set_input_files("#id_file", str(path))
+    page.locator("#ledger-upload").click()
+    errors = page.locator("#import-errors")
+    expect(errors).to_contain_text("赵无名", timeout=15_000)
+    expect(errors).to_contain_text("火星1号楼")
+    expect(errors).to_contain_text("起始日期")
+    screenshot(page, "ledger-errors.png")
+    assert Pairing.objects.count() == before
