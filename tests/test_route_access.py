@@ -111,8 +111,8 @@ ROUTE_OBJECTS: dict[str, Target] = {
     "exports:job-detail": Target(lambda w: {"pk": w.export_job.pk}, reader="admin"),
     "exports:job-progress": Target(lambda w: {"pk": w.export_job.pk}, reader="admin"),
     "exports:job-download": Target(lambda w: {"pk": w.export_job.pk}, reader="admin"),
-    # Pairing ledger (liaison.ledger_urls): an import of the team's leader, who keeps the team; the world has no
-    # team, so tests/liaison/ledger_helpers.walk_ledger_job makes one (and the job) when the walk first asks.
+    # Pairing ledger (liaison.ledger_urls): an import of the world's team by its leader, who keeps the team (made
+    # when the walk first asks, by tests/liaison/ledger_helpers.walk_ledger_job).
     "ledger:job-detail": Target(lambda w: {"pk": _ledger_job(w).pk}, reader="leader"),
     "ledger:job-progress": Target(lambda w: {"pk": _ledger_job(w).pk}, reader="leader"),
     "ledger:job-confirm": Target(lambda w: {"pk": _ledger_job(w).pk}),  # POST only; the uploader's alone
@@ -149,7 +149,7 @@ MEMBER_READS = {
 
 
 def _ledger_job(world):
-    """The pairing ledger block's job (made on first use: the world has no work team)."""
+    """The pairing ledger block's job (made on first use)."""
     from tests.liaison.ledger_helpers import walk_ledger_job
 
     return walk_ledger_job(world)

@@ -95,17 +95,10 @@ def applied(actor, job):
 
 
 def walk_ledger_job(world):
-    """For tests/test_route_access.py (its world has no team): a work team of the world's community led by
-    its bureau leader, and a ledger import that leader uploaded (pending: no broker in that test)."""
+    """For tests/test_route_access.py: a ledger import of the world's work team, uploaded by the team's leader
+    (pending: no broker in that test)."""
     job = getattr(world, "ledger_job", None)
     if job is None:
-        team = work_team_create(
-            actor=None,
-            bureau_name="市住建局",
-            name="住建局工作队",
-            community=world.community,
-            leader=world.users.leader,
-        )
         workbook = SimpleUploadedFile("包联台账.xlsx", b"PK\x03\x04" + b"\0" * 64)
-        job = world.ledger_job = ledger_import_create(actor=world.users.leader, team=team, uploaded_file=workbook)
+        job = world.ledger_job = ledger_import_create(actor=world.users.leader, team=world.team, uploaded_file=workbook)
     return job
