@@ -215,3 +215,18 @@ def team_create_refusal(actor, community) -> str | None:
         ):
             return None
     return gettext("Only an admin of the community may set up its work team.")
+
+
+def ledger_import_refusal(actor, job, what: str = "confirm") -> str | None:
+    """Why the actor may not confirm this pairing-ledger import (liaison.ledger) now, or None: only the person
+    who uploaded it, while they keep the team's pairings, and only a checked import waiting for confirmation."""
+    if what != "confirm":
+        raise ValueError(what)
+    if actor is None or job.created_by_id != actor.pk:
+        return gettext("Only the person who uploaded this ledger may confirm its import.")
+    refusal = team_refusal(actor, job.team)
+    if refusal:
+        return refusal
+    if job.status != job.Status.READY:
+        return gettext("This import is not waiting for confirmation.")
+    return None

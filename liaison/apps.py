@@ -8,5 +8,9 @@ class LiaisonConfig(AppConfig):
 
     def ready(self):
         from . import access
+        from .ledger import access as ledger_access
+        from .ledger import exporting as ledger_exporting
 
         access.register()
+        ledger_access.register()  # pairing-ledger import jobs (liaison/ledger/)
+        ledger_exporting.register()  # the pairing ledger as a background export (core.exports)

@@ -258,3 +258,6 @@ class Pairing(models.Model):
             errors["ends_on"] = _("A pairing ends after the day it starts.")
         if errors:
             raise ValidationError(errors)
+
+
+from .ledger.models import LedgerImportJob  # noqa: E402, F401  (the pairing ledger import: liaison/ledger/)

@@ -111,6 +111,11 @@ ROUTE_OBJECTS: dict[str, Target] = {
     "exports:job-detail": Target(lambda w: {"pk": w.export_job.pk}, reader="admin"),
     "exports:job-progress": Target(lambda w: {"pk": w.export_job.pk}, reader="admin"),
     "exports:job-download": Target(lambda w: {"pk": w.export_job.pk}, reader="admin"),
+    # Pairing ledger (liaison.ledger_urls): an import of the world's team by its leader, who keeps the team (made
+    # when the walk first asks, by tests/liaison/ledger_helpers.walk_ledger_job).
+    "ledger:job-detail": Target(lambda w: {"pk": _ledger_job(w).pk}, reader="leader"),
+    "ledger:job-progress": Target(lambda w: {"pk": _ledger_job(w).pk}, reader="leader"),
+    "ledger:job-confirm": Target(lambda w: {"pk": _ledger_job(w).pk}),  # POST only; the uploader's alone
     # API
     "api:org-node-detail": Target(lambda w: {"pk": w.building1.pk}, reader="cadre1"),
     "api:org-node-move": Target(lambda w: {"pk": w.building1.pk}),
@@ -141,6 +146,14 @@ MEMBER_READS = {
     "api:work-team-detail": MEMBERS,
     "api:work-group-detail": MEMBERS,
 }
+
+
+def _ledger_job(world):
+    """The pairing ledger block's job (made on first use)."""
+    from tests.liaison.ledger_helpers import walk_ledger_job
+
+    return walk_ledger_job(world)
+
 
 # List routes where a user without grants legitimately gets one row: their own user.
 OWN_ROW_LISTS = {"api:user-list"}

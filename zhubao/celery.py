@@ -39,4 +39,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/5"),
         "options": {"expire_seconds": 5 * 60},  # django-celery-beat's name for the message's expiry
     },
+    # Every 5 minutes, the same for pairing-ledger imports (liaison.ledger.jobs.ledger_imports_reap): fails a
+    # job left checking or writing past its hard time limit plus a margin. Idempotent; expires before the next run.
+    "ledger-import-reap-every-5-minutes": {
+        "task": "liaison.tasks.ledger_import_reap",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expire_seconds": 5 * 60},
+    },
 }

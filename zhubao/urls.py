@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("imports/", include("grid.import_urls")),
     path("exports/", include("core.export_urls")),
+    path("pairing/ledger/", include("liaison.ledger_urls")),
     path("pairing/", include("liaison.urls")),
     path("api/", include("zhubao.api_urls")),
     path("", home, name="home"),

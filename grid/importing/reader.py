@@ -28,7 +28,7 @@ from .layout import (
     is_readme_name,
     is_totals_word,
     normalise_header,
-    sheet_for_name,
+    normalise_sheet_name,
 )
 from .problems import ProblemList
 from .xlsx import MAX_SCANNED_CELLS, MAX_SCANNED_ROWS, SheetRow, SheetTooLarge, XlsxError, is_blank, open_workbook
@@ -84,8 +84,18 @@ class _Stop(Exception):
     """The workbook holds more than the reader reads; the problem is on the list."""
 
 
-def read_workbook(source, problems: ProblemList, progress=None) -> ParsedWorkbook:
-    """Rows of the data sheets present. Problems with the file or the headers go to ``problems``."""
+def read_workbook(
+    source,
+    problems: ProblemList,
+    progress=None,
+    *,
+    sheets: tuple[Sheet, ...] = DATA_SHEETS,
+    example: tuple[str, str] = ("community", EXAMPLE_COMMUNITY),
+) -> ParsedWorkbook:
+    """Rows of the data sheets present. Problems with the file or the headers go to ``problems``.
+
+    ``sheets`` is the format read (the grid's four sheets unless another app reads its own, such as
+    liaison's pairing ledger); ``example`` the column and value of the template's example rows."""
     result = ParsedWorkbook()
     try:
         workbook = open_workbook(source)
@@ -93,18 +103,18 @@ def read_workbook(source, problems: ProblemList, progress=None) -> ParsedWorkboo
         problems.add("not_a_workbook")
         return result
     try:
-        present = _choose_sheets(workbook, result, problems)
+        present = _choose_sheets(workbook, result, problems, sheets)
         if present is None:
             return result
         if not present:
-            problems.add("no_data_sheets", sheets="、".join(sheet.name for sheet in DATA_SHEETS))
+            problems.add("no_data_sheets", sheets="、".join(sheet.name for sheet in sheets))
             return result
         if progress:
             progress.phase("reading", total=sum(workbook.row_estimate(name) for _, name in present))
         budget = _Budget(problems)
         for sheet, name in present:
             try:
-                parsed = _SheetReader(sheet, name, problems, progress, budget).read(workbook.rows(name))
+                parsed = _SheetReader(sheet, name, problems, progress, budget, example).read(workbook.rows(name))
             except SheetTooLarge as error:
                 problems.add(
                     "sheet_too_large", sheet=sheet.name, row=error.row, rows=MAX_SCANNED_ROWS, cells=MAX_SCANNED_CELLS
@@ -122,11 +132,14 @@ def read_workbook(source, problems: ProblemList, progress=None) -> ParsedWorkboo
     return result
 
 
-def _choose_sheets(workbook, result: ParsedWorkbook, problems: ProblemList) -> list[tuple[Sheet, str]] | None:
+def _choose_sheets(
+    workbook, result: ParsedWorkbook, problems: ProblemList, sheets: tuple[Sheet, ...]
+) -> list[tuple[Sheet, str]] | None:
     """(data sheet, name as written) of every visible sheet to read; None when two mean one sheet."""
+    by_key = {normalise_sheet_name(sheet.name): sheet for sheet in sheets}
     chosen: dict[str, tuple[Sheet, list[str]]] = {}
     for info in workbook.sheets():
-        sheet = sheet_for_name(info.name) if info.is_worksheet else None
+        sheet = by_key.get(normalise_sheet_name(info.name)) if info.is_worksheet else None
         if info.state != "visible":
             result.ignored_sheets.append({"sheet": info.name, "reason": "hidden"})
         elif sheet is None:
@@ -175,8 +188,17 @@ def _header_cells(row: SheetRow) -> dict[int, str]:
 
 
 class _SheetReader:
-    def __init__(self, sheet: Sheet, title: str, problems: ProblemList, progress, budget: _Budget):
+    def __init__(
+        self,
+        sheet: Sheet,
+        title: str,
+        problems: ProblemList,
+        progress,
+        budget: _Budget,
+        example: tuple[str, str] = ("community", EXAMPLE_COMMUNITY),
+    ):
         self.sheet = sheet
+        self.example_key, self.example_value = example
         self.title = title
         self.problems = problems
         self.progress = progress
@@ -298,7 +320,7 @@ class _SheetReader:
         required_positions = {columns[key] for key in self.required if key in columns}
         read_positions = sorted(columns.values())
         free_text = {columns[key] for key in _FREE_TEXT_COLUMNS if key in columns}
-        community = columns.get("community")
+        community = columns.get(self.example_key)
         first_required = min(required_positions) if required_positions else None
         unheaded = {position for position in range(width) if position not in cells and position not in columns}
         skipped = parsed.skipped_rows
@@ -320,7 +342,7 @@ class _SheetReader:
                     self._add_sub_header_columns(row, columns, unheaded, width)
                     read_positions = sorted(columns.values())
                     free_text = {columns[key] for key in _FREE_TEXT_COLUMNS if key in columns}
-                    community = columns.get("community")
+                    community = columns.get(self.example_key)
                     continue
                 sub_headers = SUB_HEADER_ROWS
             if (
@@ -339,7 +361,7 @@ class _SheetReader:
                 community is not None
                 and community < len(values)
                 and type(values[community]) is str
-                and values[community].strip() == EXAMPLE_COMMUNITY
+                and values[community].strip() == self.example_value
             ):
                 skipped.append({"row": number, "reason": "example"})
                 continue
