@@ -190,7 +190,7 @@ def scope_label(page: Page, facts: dict) -> str:
         "first": "first community",
         "last": "last community",
         "admin": f"city, {facts['communities']} communities",
-        "cadre": f"a cadre's {scope['pairings']} pairings",
+        "cadre": f"a cadre's {scope.get('pairings', 0)} pairings",
     }[page.user]
     noun = {
         "households": "households",
