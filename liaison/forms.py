@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PasswordPairMixin
 from core.api import ID_MAX, ID_MIN
 from core.text import SafeTextFormMixin
 from grid.forms import BootstrapMixin
@@ -107,6 +108,38 @@ class MemberAddForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cadre"].queryset = people
+
+
+def _password_field(label):
+    return forms.CharField(
+        label=label, strip=False, max_length=128, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+
+class MemberCreateForm(PasswordPairMixin, SafeTextFormMixin, BootstrapMixin, forms.Form):
+    """A new cadre who has no account yet: the account (first password typed twice, changed at the first
+    login) and the day they join. The password and text rules are the service's (accounts.user_create)."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        help_text=_("Letters, digits and @/./+/-/_ only; the person logs in with it."),
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "none", "autocorrect": "off", "spellcheck": "false", "autocomplete": "off"}
+        ),
+    )
+    full_name = forms.CharField(label=_("Full name"), max_length=64, required=False, validators=NAME_VALIDATORS)
+    phone = forms.CharField(
+        label=_("Phone"), max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    password = _password_field(_("First password"))
+    password_again = _password_field(_("First password again"))
+    joined_on = _date_field(_("Joins on"))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_new_member_%s")  # beside "add a member" on the group page: its own ids
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = _("The person must choose their own password when they first log in.")
 
 
 class MemberLeaveForm(BootstrapMixin, forms.Form):

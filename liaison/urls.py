@@ -18,6 +18,7 @@ urlpatterns = [
     path("groups/<int:pk>/leader/", views.group_leader, name="group-leader"),
     path("groups/<int:pk>/compounds/new/", views.group_compound_add, name="group-compound-add"),
     path("groups/<int:pk>/members/new/", views.group_member_add, name="group-member-add"),
+    path("groups/<int:pk>/members/new-account/", views.group_member_create, name="group-member-create"),
     path("memberships/<int:pk>/leave/", views.member_leave, name="member-leave"),
     path("pairings/<int:pk>/end/", views.pairing_end, name="pairing-end"),
 ]

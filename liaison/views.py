@@ -16,6 +16,8 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -33,6 +35,7 @@ from .forms import (
     GroupLeaderForm,
     HandOverForm,
     MemberAddForm,
+    MemberCreateForm,
     MemberLeaveForm,
     PairingEndForm,
     TeamRuleForm,
@@ -145,13 +148,16 @@ def group_create(request, pk):
     )
 
 
-def _group_page(request, group, *, leader_form=None, compound_form=None, member_form=None, status=200):
+def _group_page(
+    request, group, *, leader_form=None, compound_form=None, member_form=None, new_member_form=None, status=200
+):
     today = timezone.localdate()
     people = selectors.people_options(actor=request.user)
     compounds = selectors.team_compounds(team=group.team)
     leader_form = leader_form or GroupLeaderForm(people=people, initial={"leader": group.leader_id})
     compound_form = compound_form or GroupCompoundForm(compounds=compounds)
     member_form = member_form or MemberAddForm(people=people)
+    new_member_form = new_member_form or MemberCreateForm()
     leader_form.fields["leader"].queryset = people
     member_form.fields["cadre"].queryset = people
     context = {
@@ -161,6 +167,7 @@ def _group_page(request, group, *, leader_form=None, compound_form=None, member_
         "leader_form": leader_form,
         "compound_form": compound_form,
         "member_form": member_form,
+        "new_member_form": new_member_form,
         **selectors.group_detail(group=group, day=today),
     }
     return render(request, "liaison/group.html", context, status=status)
@@ -241,6 +248,49 @@ def group_member_add(request, pk):
             )
             return redirect("liaison:group", pk=group.pk)
     return _group_page(request, group, member_form=form, status=400)
+
+
+@never_cache
+@login_required
+def group_member_create(request, pk):
+    """A new cadre, who has no account yet, joins the group: their account with a first password (changed at
+    the first login) and the membership, in one service; then they can be paired at once."""
+    group = selectors.group_to_manage(user=request.user, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = MemberCreateForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            membership = services.work_group_member_create(
+                actor=request.user,
+                group=group,
+                username=data["username"],
+                full_name=data["full_name"],
+                phone=data["phone"],
+                password=data["password"],
+                joined_on=data["joined_on"],
+            )
+        except ZhubaoError as error:
+            apply_service_error(form, error)
+        else:
+            person = membership.cadre
+            pair_url = reverse("liaison:pair", kwargs={"pk": group.team_id}) + "?" + urlencode({"cadre": person.pk})
+            messages.success(
+                request,
+                format_html(
+                    '{} <a class="alert-link" href="{}">{}</a>',
+                    _(
+                        "%(person)s has an account and joined %(group)s on %(day)s. They must choose their own "
+                        "password when they first log in."
+                    )
+                    % {"person": person.display_name, "group": group.name, "day": date_format(membership.joined_on)},
+                    pair_url,
+                    _("Pair them now"),
+                ),
+            )
+            return redirect("liaison:group", pk=group.pk)
+    return _group_page(request, group, new_member_form=form, status=400)
 
 
 @never_cache

@@ -100,6 +100,7 @@ ROUTE_OBJECTS: dict[str, Target] = {
     "liaison:group-leader": Target(lambda w: {"pk": w.group1.pk}),  # POST only
     "liaison:group-compound-add": Target(lambda w: {"pk": w.group1.pk}),  # POST only
     "liaison:group-member-add": Target(lambda w: {"pk": w.group1.pk}),  # POST only
+    "liaison:group-member-create": Target(lambda w: {"pk": w.group1.pk}),  # POST only
     "liaison:member-leave": Target(lambda w: {"pk": w.membership1.pk}, reader="leader"),
     "liaison:pairing-end": Target(lambda w: {"pk": w.pairing1.pk}, reader="leader"),
     "imports:job-detail": Target(lambda w: {"pk": w.import_job.pk}, reader="staff"),

@@ -14,6 +14,7 @@ from .pairing import (
 from .teams import (
     work_group_create,
     work_group_member_add,
+    work_group_member_create,
     work_group_member_leave,
     work_group_set_leader,
     work_team_create,
@@ -32,6 +33,7 @@ __all__ = [
     "pairings_plan",
     "work_group_create",
     "work_group_member_add",
+    "work_group_member_create",
     "work_group_member_leave",
     "work_group_set_leader",
     "work_team_create",

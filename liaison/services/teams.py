@@ -1,13 +1,15 @@
-"""Writes for the work team and its groups: teams, groups, their leaders, members joining and leaving.
+"""Writes for the work team and its groups: teams, groups, their leaders, members joining (an existing person
+or a new one, ``work_group_member_create``) and leaving.
 
 Every write is held to ``liaison.access.team_refusal`` (an admin of the community or the team's
 leader; ``actor=None`` is the system) and audited; memberships are dated, never deleted.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.services import user_create
 from core.access import forget_scope
 from core.errors import ErrorCode, ZhubaoError, full_clean_or_raise
 from core.models import AuditEvent
@@ -126,6 +128,41 @@ def work_group_member_add(*, actor, group: WorkGroup, cadre, joined_on=None) -> 
         detail={"op": "member_join", "cadre": cadre.pk, "on": membership.joined_on.isoformat()},
     )
     return membership
+
+
+@transaction.atomic
+def work_group_member_create(
+    *,
+    actor,
+    group: WorkGroup,
+    username: str,
+    full_name: str = "",
+    phone: str = "",
+    password: str,
+    joined_on=None,
+) -> WorkGroupMembership:
+    """A new cadre (no account yet) joins the group on ``joined_on`` (today): the person and the membership,
+    or neither. The person gets no role grant: their places come from pairing, and the membership is what
+    makes them one of the team's people (``liaison.access.pairing_people``), to pair and to manage.
+
+    The password rules (settings.AUTH_PASSWORD_VALIDATORS) and the text rules are ``user_create``'s; a first
+    password set by a keeper must be changed at the first login (``must_change_password``)."""
+    refuse_unless_keeper(actor, group.team)
+    if not password:
+        message = _("Give the new member a first password.")
+        raise ZhubaoError(ErrorCode.INVALID, message, {"password": [message]})
+    try:
+        person = user_create(actor=actor, username=username, password=password, full_name=full_name, phone=phone)
+    except IntegrityError as error:  # the same username created at the same moment (its savepoint rolled back)
+        message = _("A user with that username already exists.")
+        raise ZhubaoError(ErrorCode.DUPLICATE, message, {"username": [message]}) from error
+    audit_record(
+        user=actor,
+        action=AuditEvent.Action.GRANT_CHANGED,
+        obj=person,
+        detail={"op": "member_create", "group": group.pk, "must_change_password": person.must_change_password},
+    )
+    return work_group_member_add(actor=actor, group=group, cadre=person, joined_on=joined_on)
 
 
 @transaction.atomic
