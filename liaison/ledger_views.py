@@ -20,13 +20,13 @@ from core.access import Action, get_in_scope_or_404, scope
 from core.errors import ZhubaoError
 from core.export_views import export_start
 from core.exports import EXPORT_KEEP, export_job_list
+from grid.importing import MAX_UPLOAD_BYTES
 from grid.importing.notes import render_note
 
 from .access import MANAGE_PAIRING, ledger_import_refusal
 from .ledger.exporting import PAIRING_LEDGER, template_write
 from .ledger.jobs import (
     JOB_FAILURES,
-    MAX_UPLOAD_BYTES,
     ledger_import_confirm,
     ledger_import_create,
     ledger_import_list,

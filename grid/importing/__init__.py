@@ -59,6 +59,7 @@ _XLSX_MAGIC = b"PK\x03\x04"
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
+    "checked_upload_name",
     "ImportOutcome",
     "ImportProgress",
     "import_error_rows",
@@ -306,14 +307,14 @@ def _invalid_file(message: str) -> ZhubaoError:
     return ZhubaoError(ErrorCode.INVALID, message, {"file": [message]})
 
 
-@transaction.atomic
-def import_job_create(*, actor, uploaded_file) -> ImportJob:
-    """Keep an uploaded workbook as a job and enqueue its check once this transaction commits."""
-    if not has_action(actor, Action.IMPORT):
-        raise ZhubaoError(ErrorCode.PERMISSION_DENIED, _("You may not import data."), status_code=403)
-    # The file's name is shown on pages: control characters and bidi overrides (which could make
-    # "xlsx.exe" read as "exe.xlsx") go; the name is the uploader's label, not data.
-    name = UNSAFE_CHARACTERS.sub("", os.path.basename(uploaded_file.name or ""))
+def checked_upload_name(uploaded_file) -> str:
+    """The name to show of an uploaded workbook, once it is known to be an .xlsx under the size limit (else a
+    ZhubaoError on ``file``). Every workbook import (households here, the pairing ledger) checks it so.
+
+    The name is shown on pages: control characters and bidi overrides (which could make "xlsx.exe" read
+    as "exe.xlsx") go, and a leading formula sign (the name is exported beside the job's rows).
+    """
+    name = UNSAFE_CHARACTERS.sub("", os.path.basename(uploaded_file.name or "")).lstrip("=+-@ \t")
     if not name.lower().endswith(".xlsx"):
         raise _invalid_file(
             _("Please upload an Excel workbook saved as .xlsx. Other files (.xls, .csv, .et) cannot be read.")
@@ -328,7 +329,16 @@ def import_job_create(*, actor, uploaded_file) -> ImportJob:
     uploaded_file.seek(0)
     if magic != _XLSX_MAGIC:
         raise _invalid_file(_("This file is not an .xlsx workbook. Please open it in Excel and save it as .xlsx."))
-    job = ImportJob(created_by=actor, original_name=name[:200])
+    return name[:200]
+
+
+@transaction.atomic
+def import_job_create(*, actor, uploaded_file) -> ImportJob:
+    """Keep an uploaded workbook as a job and enqueue its check once this transaction commits."""
+    if not has_action(actor, Action.IMPORT):
+        raise ZhubaoError(ErrorCode.PERMISSION_DENIED, _("You may not import data."), status_code=403)
+    name = checked_upload_name(uploaded_file)
+    job = ImportJob(created_by=actor, original_name=name)
     job.file.save(f"{uuid.uuid4().hex}.xlsx", File(uploaded_file), save=False)
     job.full_clean()
     job.save()

@@ -15,7 +15,6 @@ Progress (phase, rows, total) goes to the cache, as the grid import's does, for 
 """
 
 import logging
-import os
 import uuid
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -30,8 +29,7 @@ from core.access import scope
 from core.errors import ErrorCode, ZhubaoError
 from core.models import AuditEvent
 from core.services import audit_record
-from core.text import UNSAFE_CHARACTERS
-from grid.importing import ImportProgress
+from grid.importing import ImportProgress, checked_upload_name
 from grid.importing.notes import workbook_notes
 from grid.importing.problems import ImportProblem, ProblemList, TooManyProblems
 from grid.importing.reader import ParsedWorkbook, read_workbook
@@ -48,8 +46,6 @@ from .validation import LedgerPlan, validate_ledger
 
 logger = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-_XLSX_MAGIC = b"PK\x03\x04"
 # Seconds: a ledger of a few thousand rows is checked in a second or two.
 SOFT_TIME_LIMIT = 10 * 60
 TIME_LIMIT = 11 * 60
@@ -126,33 +122,14 @@ def _preview(parsed: ParsedWorkbook, plan: LedgerPlan | None) -> dict:
 # --- jobs -----------------------------------------------------------------------------------------
 
 
-def _invalid_file(message: str) -> ZhubaoError:
-    return ZhubaoError(ErrorCode.INVALID, message, {"file": [message]})
-
-
 @transaction.atomic
 def ledger_import_create(*, actor, team: WorkTeam, uploaded_file) -> LedgerImportJob:
     """Keep an uploaded ledger of ``team`` as a job and enqueue its check once this transaction commits."""
     refusal = team_refusal(actor, team)
     if refusal:
         raise ZhubaoError(ErrorCode.PERMISSION_DENIED, refusal, status_code=403)
-    # The file's name is shown on pages: control characters and bidi overrides go, and a leading formula sign.
-    name = UNSAFE_CHARACTERS.sub("", os.path.basename(uploaded_file.name or "")).lstrip("=+-@ \t")
-    if not name.lower().endswith(".xlsx"):
-        raise _invalid_file(
-            _("Please upload an Excel workbook saved as .xlsx. Other files (.xls, .csv, .et) cannot be read.")
-        )
-    if uploaded_file.size > MAX_UPLOAD_BYTES:
-        raise _invalid_file(
-            _("The file is %(size)s MB; the limit is %(limit)s MB. Please split it into several workbooks.")
-            % {"size": f"{uploaded_file.size / 1024 / 1024:.1f}", "limit": MAX_UPLOAD_BYTES // 1024 // 1024}
-        )
-    uploaded_file.seek(0)
-    magic = uploaded_file.read(4)
-    uploaded_file.seek(0)
-    if magic != _XLSX_MAGIC:
-        raise _invalid_file(_("This file is not an .xlsx workbook. Please open it in Excel and save it as .xlsx."))
-    job = LedgerImportJob(team=team, created_by=actor, original_name=name[:200])
+    name = checked_upload_name(uploaded_file)
+    job = LedgerImportJob(team=team, created_by=actor, original_name=name)
     job.file.save(f"{uuid.uuid4().hex}.xlsx", File(uploaded_file), save=False)
     job.full_clean()
     job.save()

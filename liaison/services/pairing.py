@@ -387,41 +387,30 @@ def pairings_hand_over(*, actor, team: WorkTeam, from_cadre, to_cadre, on: date 
         raise ZhubaoError(ErrorCode.INVALID, plan.refusal, {"to_cadre": [plan.refusal]})
     for row in plan.rows:
         old = row.pairing
-        starts_on = max(old.starts_on, plan.on)
-        keep_end = old.ends_on
+        starts_on, keep_end = max(old.starts_on, plan.on), old.ends_on
         if old.starts_on >= plan.on:
             # Never in force yet: it moves to the new cadre whole (no day of it is history).
-            if not row.skip:
-                pairing_create(
-                    actor=actor,
-                    team=team,
-                    tier=PairingTier.CADRE,
-                    cadre=to_cadre,
-                    work_group=plan.work_group,
-                    node=old.node,
-                    household=old.household,
-                    starts_on=starts_on,
-                    ends_on=keep_end,
-                    _locked=True,
-                )
             _audit(actor, old, "hand_over_withdrawn", to_cadre=to_cadre.pk)
+            old_id = old.pk
             old.delete()
-            continue
-        pairing_end(actor=actor, pairing=old, ends_on=plan.on, _locked=True)
-        if not row.skip:
-            new = pairing_create(
-                actor=actor,
-                team=team,
-                tier=PairingTier.CADRE,
-                cadre=to_cadre,
-                work_group=plan.work_group,
-                node=old.node,
-                household=old.household,
-                starts_on=starts_on,
-                ends_on=keep_end,
-                _locked=True,
-            )
-            _audit(actor, new, "hand_over", from_cadre=from_cadre.pk, from_pairing=old.pk)
+        else:
+            old_id = old.pk
+            pairing_end(actor=actor, pairing=old, ends_on=plan.on, _locked=True)
+        if row.skip:
+            continue  # the new cadre already holds the place on that day
+        new = pairing_create(
+            actor=actor,
+            team=team,
+            tier=PairingTier.CADRE,
+            cadre=to_cadre,
+            work_group=plan.work_group,
+            node=old.node,
+            household=old.household,
+            starts_on=starts_on,
+            ends_on=keep_end,
+            _locked=True,
+        )
+        _audit(actor, new, "hand_over", from_cadre=from_cadre.pk, from_pairing=old_id)
     forget_scope(from_cadre)
     forget_scope(to_cadre)
     return plan
