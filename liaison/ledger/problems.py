@@ -43,10 +43,6 @@ LEDGER_MESSAGES = {
     "date_order": gettext_noop(
         "This date is written day or month first. Write the year first, as 2026-03-01, so it cannot be misread."
     ),
-    "date_full_width": gettext_noop(
-        "This date is typed with full-width digits (%(typed)s). Please type it again with ordinary digits, "
-        "as 2026-03-01."
-    ),
     "date_number": gettext_noop(
         "This cell holds the number %(typed)s, not a date. Format the cell as a date, or write 2026-03-01."
     ),

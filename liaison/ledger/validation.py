@@ -356,9 +356,8 @@ class _Row:
             if required:
                 self.error("required", key)
             return None
-        if any(unicodedata.category(char) == "Nd" and not char.isascii() for char in text):
-            self.error("date_full_width", key, typed=text)
-            return None
+        # Full-width digits and dashes (２０２６－０３－０１, typed with a Chinese input method) read as ordinary ones.
+        text = unicodedata.normalize("NFKC", text)
         match = _YEAR_FIRST.match(text)
         if match is None:
             self.error("date_order" if _YEAR_LAST.match(text) else "date_invalid", key)
