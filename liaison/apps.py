@@ -10,7 +10,9 @@ class LiaisonConfig(AppConfig):
         from . import access
         from .ledger import access as ledger_access
         from .ledger import exporting as ledger_exporting
+        from .ledger import health as ledger_health
 
         access.register()
         ledger_access.register()  # pairing-ledger import jobs (liaison/ledger/)
         ledger_exporting.register()  # the pairing ledger as a background export (core.exports)
+        ledger_health.register()  # its import queue in /healthz (core.health)

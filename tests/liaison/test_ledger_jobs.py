@@ -86,3 +86,21 @@ def test_a_real_worker_checks_an_upload_through_the_broker(ledger, monkeypatch):
             time.sleep(0.2)
     assert job.status == Status.READY, job.errors
     assert job.preview["create"] == 1
+
+
+def test_healthz_reports_the_ledger_queue_and_a_job_a_dead_worker_left_as_stuck(ledger, client):
+    from core.services import heartbeat_record
+    from liaison.ledger.jobs import TIME_LIMIT
+
+    heartbeat_record()
+    path = ledger_file(ledger.tmp / "a.xlsx", [NEW_ROW])
+    stuck, waiting = (checked(ledger.users.leader, ledger.team, path) for _ in range(2))
+    LedgerImportJob.objects.filter(pk=stuck.pk).update(
+        status=Status.APPLYING, started_at=timezone.now() - timedelta(seconds=TIME_LIMIT + 10)
+    )
+    LedgerImportJob.objects.filter(pk=waiting.pk).update(status=Status.CONFIRMED, started_at=timezone.now())
+
+    response = client.get("/healthz")
+    state = response.json()["queues"]["pairing_ledger_imports"]
+    assert response.status_code == 200 and response.json()["status"] == "degraded"
+    assert (state["running"], state["waiting"], state["stuck"], state["status"]) == (1, 1, 1, "stuck")
