@@ -40,6 +40,7 @@ from functools import partial
 from typing import IO
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.files import File
 from django.db import DatabaseError, OperationalError, transaction
@@ -286,8 +287,11 @@ def export_job_create(*, user, kind: str, params: dict | None = None) -> ExportJ
     if not has_action(user, entry.action):
         raise ZhubaoError(ErrorCode.PERMISSION_DENIED, _("You may not make this export."), status_code=403)
     params = params or {}
-    now = timezone.now()
     with transaction.atomic():
+        # The requester's row, locked: two clicks at once wait for each other here, so the second
+        # finds the first's job instead of both finding none and starting the export twice.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
+        now = timezone.now()
         unfinished = (
             scope(ExportJob.objects.filter(created_by_id=user.pk, kind=kind), user, entry.action)
             .filter(

@@ -343,11 +343,21 @@ def test_a_grant_added_in_the_admin_goes_through_the_service(org, login):
     client = login(org.users.admin)
     response = client.post(
         reverse("admin:accounts_rolegrant_add"),
-        {"user": org.users.nobody.pk, "role": Role.COMMUNITY_STAFF, "org_node": org.building2.pk, "grid": "", "department": ""},
+        {
+            "user": org.users.nobody.pk,
+            "role": Role.COMMUNITY_STAFF,
+            "org_node": org.building2.pk,
+            "grid": "",
+            "department": "",
+        },
     )
     assert response.status_code == 302
     new_grant = RoleGrant.objects.get(user=org.users.nobody)
-    assert (new_grant.role, new_grant.org_node, new_grant.created_by) == (Role.COMMUNITY_STAFF, org.building2, org.users.admin)
+    assert (new_grant.role, new_grant.org_node, new_grant.created_by) == (
+        Role.COMMUNITY_STAFF,
+        org.building2,
+        org.users.admin,
+    )
     assert AuditEvent.objects.filter(action=AuditEvent.Action.GRANT_CHANGED, object_id=str(new_grant.pk)).exists()
 
 
@@ -545,7 +555,13 @@ def test_a_community_admin_cannot_make_themselves_global_on_their_user_page(org,
 def test_a_community_admin_gives_a_role_inside_their_community(org, login, community_admin):
     response = login(community_admin).post(
         reverse("admin:accounts_rolegrant_add"),
-        {"user": org.users.cadre2.pk, "role": Role.COMMUNITY_STAFF, "org_node": org.building1.pk, "grid": "", "department": ""},
+        {
+            "user": org.users.cadre2.pk,
+            "role": Role.COMMUNITY_STAFF,
+            "org_node": org.building1.pk,
+            "grid": "",
+            "department": "",
+        },
     )
     assert response.status_code == 302
     assert RoleGrant.objects.active().filter(user=org.users.cadre2, org_node=org.building1).exists()
@@ -556,7 +572,13 @@ def test_a_community_admin_cannot_give_a_role_to_someone_who_also_works_elsewher
 ):
     response = login(community_admin).post(
         reverse("admin:accounts_rolegrant_add"),
-        {"user": two_place_user.pk, "role": Role.COMMUNITY_STAFF, "org_node": org.building2.pk, "grid": "", "department": ""},
+        {
+            "user": two_place_user.pk,
+            "role": Role.COMMUNITY_STAFF,
+            "org_node": org.building2.pk,
+            "grid": "",
+            "department": "",
+        },
     )
     assert response.status_code == 200
     assert not RoleGrant.objects.filter(user=two_place_user, org_node=org.building2).exists()

@@ -544,3 +544,41 @@ def test_a_compound_level_grant_exports_only_its_compound_in_the_background(
     job = _finished_job(keeper, django_capture_on_commit_callbacks, enqueued)
     with job.file.open("rb") as handle:
         assert [row["门牌号"] for row in read_sheets(handle.read())[SHEET_HOUSEHOLDS]] == ["101"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    __import__("django.db", fromlist=["connection"]).connection.vendor != "postgresql", reason="row locks"
+)
+def test_two_clicks_at_once_start_one_export(monkeypatch):
+    """The first click's transaction is still open when the second arrives: the second waits for it and
+    gets its job (before the lock, both found no job and each started one)."""
+    import threading
+
+    from django.db import connections, transaction
+
+    monkeypatch.setattr(exports, "_enqueue", lambda job_id: None)
+    user = UserFactory()
+    grant(user, Role.SYSTEM_ADMIN)
+    ready, release, first = threading.Event(), threading.Event(), {}
+
+    def click():
+        try:
+            with transaction.atomic():
+                first["job"] = export_job_create(user=user, kind="grid_workbook")
+                ready.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    clicker = threading.Thread(target=click)
+    clicker.start()
+    try:
+        assert ready.wait(5)
+        threading.Timer(0.5, release.set).start()
+        second = export_job_create(user=user, kind="grid_workbook")
+    finally:
+        release.set()
+        clicker.join()
+    assert second.pk == first["job"].pk
+    assert ExportJob.objects.filter(created_by=user).count() == 1
