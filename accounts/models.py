@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.text import validate_no_formula, validate_safe_text
+from grid.rules import normalise_phone, phone_is_valid
 
 
 class User(AbstractUser):
@@ -50,6 +51,14 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+    def clean(self):
+        """A person's phone is kept as a household's is (grid.rules), whichever face saves it: the services,
+        the portal's forms, the API, and the admin's change form (which saved it as typed)."""
+        super().clean()
+        self.phone = normalise_phone(self.phone)
+        if self.phone and not phone_is_valid(self.phone):
+            raise ValidationError({"phone": _("Enter an 11-digit mobile number or a landline such as 0471-1234567.")})
 
 
 class Department(models.Model):

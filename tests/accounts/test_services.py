@@ -158,3 +158,24 @@ def test_a_person_and_their_first_grant_are_one_write(org, local_admin):
         user_create_with_grant(actor=local_admin, username="nogrant", password=None)
     assert "grant" in error.value.fields
     assert not User.objects.filter(username__in=["outsider", "nogrant"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("138-1234-5678", "13812345678"), ("１３８１２３４５６７８", "13812345678")]
+)
+def test_a_persons_phone_is_normalised_by_the_model_whatever_face_saves_it(db, typed, stored):
+    from accounts.models import User
+
+    person = User(username="phone-check", phone=typed)
+    person.full_clean(exclude=["password"])
+    assert person.phone == stored
+
+
+def test_a_persons_phone_that_is_no_phone_is_refused_by_the_model(db):
+    from django.core.exceptions import ValidationError
+
+    from accounts.models import User
+
+    with pytest.raises(ValidationError) as refused:
+        User(username="phone-check", phone="12345").full_clean(exclude=["password"])
+    assert "phone" in refused.value.message_dict
