@@ -285,19 +285,30 @@ def team_compounds(*, team: WorkTeam) -> QuerySet:
     return community_nodes(team).filter(kind=OrgNodeKind.COMPOUND, is_active=True).order_by("lft")
 
 
+def compound_pairing_nodes(compound: OrgNode | None):
+    """The buildings and hubs under a compound: the nodes a cadre may be paired with there (none without one)."""
+    if compound is None:
+        return OrgNode.objects.none()
+    return OrgNode.objects.filter(
+        tree_id=compound.tree_id,
+        lft__gt=compound.lft,
+        lft__lt=compound.rght,
+        kind__in=[OrgNodeKind.BUILDING, OrgNodeKind.HUB],
+    )
+
+
+def compound_pairing_households(compound: OrgNode | None):
+    """The households of a compound, with what their address needs: those a cadre may be paired with there."""
+    if compound is None:
+        return Household.objects.none()
+    return Household.objects.filter(compound=compound).select_related("building", "compound")
+
+
 def compound_places(*, team: WorkTeam, compound: OrgNode, day: date) -> list:
     """The active buildings and hubs of a compound, in tree order, each with its households, its care
     households and the cadres paired with it that day (one query, and one for the cadres)."""
     nodes = list(
-        OrgNode.objects.filter(
-            tree_id=compound.tree_id,
-            lft__gt=compound.lft,
-            lft__lt=compound.rght,
-            kind__in=[OrgNodeKind.BUILDING, OrgNodeKind.HUB],
-            is_active=True,
-        )
-        .annotate(**_node_household_counts())
-        .order_by("lft")
+        compound_pairing_nodes(compound).filter(is_active=True).annotate(**_node_household_counts()).order_by("lft")
     )
     held = _cadres_by(cadre_pairings_on(day, team).filter(node_id__in=[node.pk for node in nodes]), "node_id")
     for node in nodes:

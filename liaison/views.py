@@ -24,7 +24,6 @@ from django.views.decorators.cache import never_cache
 
 from core.errors import ZhubaoError
 from grid.forms import apply_service_error
-from grid.models import Household, OrgNode, OrgNodeKind
 
 from . import selectors, services
 from .forms import (
@@ -360,20 +359,11 @@ def pair(request, pk):
     compounds = list(selectors.team_compounds(team=team))
     compound = _chosen_compound(request, compounds)
     cadres = selectors.team_cadres(team=team, day=today)
-    nodes = households = OrgNode.objects.none()
-    if compound is not None:
-        nodes = OrgNode.objects.filter(
-            tree_id=compound.tree_id,
-            lft__gt=compound.lft,
-            lft__lt=compound.rght,
-            kind__in=[OrgNodeKind.BUILDING, OrgNodeKind.HUB],
-        )
-        households = Household.objects.filter(compound=compound).select_related("building", "compound")
     form = BulkPairForm(
         request.POST if request.method == "POST" else None,
         cadres=cadres,
-        nodes=nodes,
-        households=households,
+        nodes=selectors.compound_pairing_nodes(compound),
+        households=selectors.compound_pairing_households(compound),
         initial={"cadre": next(iter(_ids(request.GET.getlist("cadre"))), None)},
     )
     context = {"team": team, "compounds": compounds, "compound": compound, "form": form, "today": today}
