@@ -238,10 +238,6 @@ class Pairing(models.Model):
         place = self.node or self.household
         return f"{who} · {place} · {self.starts_on}–{self.ends_on or ''}"
 
-    @property
-    def place(self):
-        return self.node if self.node_id else self.household
-
     def in_force_on(self, day) -> bool:
         return self.starts_on <= day and (self.ends_on is None or self.ends_on > day)
 

@@ -285,17 +285,12 @@ def pairings_plan(
         plan.rows.append(
             PlannedPairing(
                 place=household,
-                label=household_label(household),
+                label=household.address,
                 refusal=_place_refusal(team, PairingTier.CADRE, household=household),
                 existing=by_household.get(household.pk),
             )
         )
     return plan
-
-
-def household_label(household: Household) -> str:
-    """The household's address as people say it (阳光小区1号楼2单元502室); callers select its building and compound."""
-    return household.address
 
 
 @transaction.atomic
@@ -371,7 +366,7 @@ def hand_over_plan(*, actor, team: WorkTeam, from_cadre, to_cadre, on: date | No
     held_nodes = set(held.filter(node__isnull=False).values_list("node_id", flat=True))
     held_households = set(held.filter(household__isnull=False).values_list("household_id", flat=True))
     for pairing in pairings:
-        label = pairing.node.name if pairing.node_id else household_label(pairing.household)
+        label = pairing.node.name if pairing.node_id else pairing.household.address
         skip = pairing.node_id in held_nodes if pairing.node_id else pairing.household_id in held_households
         plan.rows.append(HandOverRow(pairing=pairing, label=label, skip=skip))
     return plan
