@@ -7,10 +7,7 @@ as of that day (the pairings in force then; a team's groups with their compounds
 """
 
 import django_filters
-from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -21,6 +18,7 @@ from core.api import WRITE_ERRORS, ScopedListRetrieveViewSet
 from grid.filters import IdFilter
 
 from .access import MANAGE_PAIRING
+from .forms import DayForm
 from .models import Pairing, PairingTier, WorkGroup, WorkGroupMembership, WorkTeam
 from .serializers import (
     PAIRING_LIST_COLUMNS,
@@ -35,14 +33,8 @@ from .services import pairing_create, pairing_end
 
 
 def _day(request):
-    """The ``on`` parameter as a date (validated by the filter set), or today."""
-    value = request.query_params.get("on")
-    if value:
-        try:
-            return forms.DateField().clean(value)
-        except ValidationError:  # the filter set answers 400 for it
-            pass
-    return timezone.localdate()
+    """The ``on`` parameter as a date, or today (an invalid one is the filter set's 400)."""
+    return DayForm(request.query_params).day()
 
 
 @extend_schema(tags=["work-teams"])
