@@ -99,6 +99,9 @@ PAGES = [
     Page("API household list", "cadre", "/api/v1/households/"),
     Page("tree page", "cadre", "/tree/", "nodes"),
     Page("API pairing list", "cadre", "/api/v1/pairings/", "pairings"),
+    # The pairing pages of the first community's team (its 11,334 households counted per place).
+    Page("pairing team page", "admin", "/pairing/teams/{team}/", "pairings"),
+    Page("coverage view", "admin", "/pairing/teams/{team}/coverage/", "pairings"),
 ]
 
 
@@ -157,7 +160,17 @@ def city_facts(database_url: str) -> dict:
             facts["scopes"]["first"], households=total_households, nodes=total_nodes, grids=total_grids
         )
         facts["scopes"]["cadre"] = dict(facts["scopes"]["first"], **cadre_facts(one))
+        facts["scopes"]["admin"].update(team_facts(one, facts["scopes"]["first"]["community"]))
     return facts
+
+
+def team_facts(one, community: int) -> dict:
+    """The first community's work team (the bench cadre's) and its pairings, for the pairing pages' rows."""
+    if not one("SELECT to_regclass('liaison_workteam') IS NOT NULL")[0]:
+        return {"team": 0, "pairings": 0}
+    row = one("SELECT id FROM liaison_workteam WHERE community_id = %s ORDER BY id LIMIT 1", community)
+    team = row[0] if row else 0
+    return {"team": team, "pairings": one("SELECT count(*) FROM liaison_pairing WHERE team_id = %s", team)[0]}
 
 
 def cadre_facts(one) -> dict:

@@ -159,3 +159,20 @@ def test_the_list_writes_each_row_as_the_pairing_serializer_does(org, team, pair
     expected = PairingSerializer(pairings.order_by("id"), many=True).data
     assert pairing_list_data(pairings.order_by("id").values_list(*PAIRING_LIST_COLUMNS)) == [dict(r) for r in expected]
     assert any(row["household_address"] for row in expected) and any(row["node_name"] for row in expected)
+
+
+def test_the_work_team_and_group_lists_keep_their_query_count_however_many_groups_and_members(
+    org, team, django_assert_max_num_queries
+):
+    from liaison.services import work_group_create, work_group_member_add
+
+    client = api(org.users.staff)
+    for extra in (0, 6):
+        for number in range(extra):
+            group = work_group_create(actor=None, team=team.team, name=f"加组{extra}-{number}", compound=org.compound1)
+            work_group_member_add(actor=None, group=group, cadre=UserFactory(), joined_on=day(-1))
+        # session, user, role grants, pairings (grants), count, page, compounds today, members today
+        with django_assert_max_num_queries(8):
+            assert rows(client.get(reverse("api:work-group-list")))
+        with django_assert_max_num_queries(6):
+            assert rows(client.get(reverse("api:work-team-list")))
